@@ -1,0 +1,88 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "crm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "crm", targets: ["Host"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // Lua 5.4 from the system (Debian: liblua5.4-dev).
+        .systemLibrary(
+            name: "CLua",
+            path: "Sources/CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // The only C that touches Lua's longjmp-based errors: allocator, hooks, trampolines.
+        .target(name: "LuaShim", dependencies: ["CLua"], path: "Sources/LuaShim"),
+        .target(
+            name: "Kernel",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/Kernel",
+            swiftSettings: strict
+        ),
+        .target(name: "Scripting", dependencies: ["Kernel", "LuaShim"], path: "Sources/Scripting", swiftSettings: strict),
+        .target(name: "Contacts", dependencies: ["Kernel"], path: "Sources/Plugins/Contacts", swiftSettings: strict),
+        .target(name: "Deals", dependencies: ["Kernel"], path: "Sources/Plugins/Deals", swiftSettings: strict),
+        .target(name: "Activities", dependencies: ["Kernel"], path: "Sources/Plugins/Activities", swiftSettings: strict),
+        .target(name: "CustomFields", dependencies: ["Kernel", "Scripting"], path: "Sources/Plugins/CustomFields", swiftSettings: strict),
+        .executableTarget(
+            name: "Host",
+            dependencies: [
+                "Kernel", "Scripting", "Contacts", "Deals", "Activities", "CustomFields",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Host",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests"),
+        .testTarget(name: "ScriptingTests", dependencies: ["Scripting"], path: "Tests/ScriptingTests"),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "Host", "Kernel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/EndToEndTests"
+        ),
+    ]
+)

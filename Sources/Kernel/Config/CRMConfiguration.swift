@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+
+/// A configuration value that cannot be used; the description is the one line start-up prints.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let variable: String
+    public let message: String
+
+    public init(_ variable: String, _ message: String) {
+        self.variable = variable
+        self.message = message
+    }
+
+    public var description: String { "configuration error: \(variable) \(message)" }
+}
+
+/// The server's settings, read from the environment (DESIGN.md, Configuration). Parsing is
+/// strict: a value that is present but wrong stops start-up naming the variable, it is never
+/// silently replaced by a default.
+public struct CRMConfiguration: Sendable {
+    public enum Mode: String, Sendable { case development, production }
+    public enum LogFormat: String, Sendable { case json, text }
+
+    /// `nil`: no `DATABASE_URL`, the host runs the embedded cluster.
+    public var database: DatabaseURL?
+    public var host: String
+    public var port: Int
+    public var mode: Mode
+    /// `nil` in development when unset: the host generates and keeps one in `./.crm/`.
+    public var jwtSecret: String?
+    public var jwtRefreshSecret: String?
+    public var oauthProviders: [String: OAuthProviderSettings]
+    public var publicURL: String
+    public var corsOrigins: [String]
+    public var rateLimitAuth: Int
+    public var rateLimitAPI: Int
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+    /// bcrypt work factor (`BCRYPT_COST`), 10…16.
+    public var bcryptCost: Int
+
+    public static let minimumSecretBytes = 32
+
+    public init(environment env: [String: String]) throws {
+        func value(_ name: String) -> String? {
+            guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+            guard let raw = value(name) else { return fallback }
+            guard let number = Int(raw), range.contains(number) else {
+                throw ConfigurationError(name, "must be an integer in \(range.lowerBound)...\(range.upperBound) (got '\(raw)')")
+            }
+            return number
+        }
+
+        if let raw = value("CRM_ENV") {
+            guard let mode = Mode(rawValue: raw) else {
+                throw ConfigurationError("CRM_ENV", "must be 'development' or 'production' (got '\(raw)')")
+            }
+            self.mode = mode
+        } else {
+            self.mode = .development
+        }
+        self.database = try value("DATABASE_URL").map { try DatabaseURL(parsing: $0) }
+        self.host = value("HOST") ?? "127.0.0.1"
+        self.port = try integer("PORT", default: 8080, range: 0...65535)
+        self.rateLimitAuth = try integer("RATE_LIMIT_AUTH", default: 20, range: 0...1_000_000)
+        self.rateLimitAPI = try integer("RATE_LIMIT_API", default: 1200, range: 0...10_000_000)
+        self.bcryptCost = try integer("BCRYPT_COST", default: 12, range: 10...16)
+
+        for name in ["JWT_SECRET", "JWT_REFRESH_SECRET"] {
+            if let secret = value(name), secret.utf8.count < Self.minimumSecretBytes {
+                throw ConfigurationError(name, "must be at least \(Self.minimumSecretBytes) bytes")
+            }
+            if mode == .production, value(name) == nil {
+                throw ConfigurationError(name, "is required when CRM_ENV=production (at least \(Self.minimumSecretBytes) bytes)")
+            }
+        }
+        self.jwtSecret = value("JWT_SECRET")
+        self.jwtRefreshSecret = value("JWT_REFRESH_SECRET")
+
+        if let raw = value("PUBLIC_URL") {
+            guard let url = URL(string: raw), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                throw ConfigurationError("PUBLIC_URL", "must be an http(s) URL (got '\(raw)')")
+            }
+            self.publicURL = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+        } else {
+            self.publicURL = "http://\(host):\(port)"
+        }
+
+        self.corsOrigins = try (value("CORS_ORIGINS") ?? "").split(separator: ",").map {
+            let origin = $0.trimmingCharacters(in: .whitespaces)
+            guard let url = URL(string: origin), url.scheme != nil, url.host != nil, url.path.isEmpty || url.path == "/" else {
+                throw ConfigurationError("CORS_ORIGINS", "must be a comma list of origins like https://app.example.com (got '\(origin)')")
+            }
+            return origin.hasSuffix("/") ? String(origin.dropLast()) : origin
+        }
+
+        if let raw = value("LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: raw.lowercased()) else {
+                throw ConfigurationError("LOG_LEVEL", "must be one of trace, debug, info, notice, warning, error, critical (got '\(raw)')")
+            }
+            self.logLevel = level
+        } else {
+            self.logLevel = .info
+        }
+        if let raw = value("LOG_FORMAT") {
+            guard let format = LogFormat(rawValue: raw) else {
+                throw ConfigurationError("LOG_FORMAT", "must be 'json' or 'text' (got '\(raw)')")
+            }
+            self.logFormat = format
+        } else {
+            self.logFormat = mode == .production ? .json : .text
+        }
+        self.oauthProviders = try OAuthProviderSettings.fromEnvironment(value)
+    }
+}
+
+/// One OAuth 2.0 provider's client and endpoints; present only when its id and secret are set.
+public struct OAuthProviderSettings: Sendable, Equatable {
+    public var clientID: String
+    public var clientSecret: String
+    public var endpoints: [String: String]
+
+    static let defaults: [String: [String: String]] = [
+        "google": [
+            "AUTH_URL": "https://accounts.google.com/o/oauth2/v2/auth",
+            "TOKEN_URL": "https://oauth2.googleapis.com/token",
+            "USERINFO_URL": "https://openidconnect.googleapis.com/v1/userinfo",
+        ],
+        "github": [
+            "AUTH_URL": "https://github.com/login/oauth/authorize",
+            "TOKEN_URL": "https://github.com/login/oauth/access_token",
+            "USER_URL": "https://api.github.com/user",
+            "EMAILS_URL": "https://api.github.com/user/emails",
+        ],
+    ]
+
+    static func fromEnvironment(_ value: (String) -> String?) throws -> [String: OAuthProviderSettings] {
+        var providers: [String: OAuthProviderSettings] = [:]
+        for (provider, endpoints) in defaults {
+            let prefix = "OAUTH_\(provider.uppercased())_"
+            var resolved: [String: String] = [:]
+            for (key, fallback) in endpoints {
+                let url = value(prefix + key) ?? fallback
+                guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                    throw ConfigurationError(prefix + key, "must be an http(s) URL (got '\(url)')")
+                }
+                resolved[key] = url
+            }
+            switch (value(prefix + "CLIENT_ID"), value(prefix + "CLIENT_SECRET")) {
+            case (let id?, let secret?):
+                providers[provider] = OAuthProviderSettings(clientID: id, clientSecret: secret, endpoints: resolved)
+            case (nil, nil):
+                break
+            case (nil, _):
+                throw ConfigurationError(prefix + "CLIENT_ID", "is required when \(prefix)CLIENT_SECRET is set")
+            case (_, nil):
+                throw ConfigurationError(prefix + "CLIENT_SECRET", "is required when \(prefix)CLIENT_ID is set")
+            }
+        }
+        return providers
+    }
+}

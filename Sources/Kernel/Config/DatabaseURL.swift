@@ -1,0 +1,83 @@
+import Foundation
+import NIOSSL
+import PostgresNIO
+
+/// Where the database is: a `postgres://user:pass@host:port/db` URL, or the embedded cluster's
+/// Unix socket. Knows how to turn itself into a `PostgresClient` configuration.
+public struct DatabaseURL: Sendable, Equatable {
+    public enum Endpoint: Sendable, Equatable {
+        case tcp(host: String, port: Int)
+        case socket(path: String)
+    }
+    public enum TLSMode: String, Sendable { case disable, prefer, require }
+
+    public var endpoint: Endpoint
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var tls: TLSMode
+
+    public init(endpoint: Endpoint, username: String, password: String?, database: String, tls: TLSMode = .disable) {
+        self.endpoint = endpoint
+        self.username = username
+        self.password = password
+        self.database = database
+        self.tls = tls
+    }
+
+    /// Parses `postgres://` / `postgresql://` URLs; `?sslmode=disable|prefer|require`.
+    public init(parsing raw: String) throws {
+        func fail(_ why: String) -> ConfigurationError {
+            ConfigurationError("DATABASE_URL", "is malformed: \(why) (expected postgres://user:password@host:5432/database)")
+        }
+        guard let components = URLComponents(string: raw) else { throw fail("not a URL") }
+        guard let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme) else {
+            throw fail("the scheme must be postgres://")
+        }
+        guard let host = components.host, !host.isEmpty else { throw fail("no host") }
+        guard let user = components.user, !user.isEmpty else { throw fail("no user name") }
+        let database = String(components.path.drop { $0 == "/" })
+        guard !database.isEmpty, !database.contains("/") else { throw fail("no database name") }
+        let port = components.port ?? 5432
+        guard (1...65535).contains(port) else { throw fail("port out of range") }
+        var tls = TLSMode.disable
+        for item in components.queryItems ?? [] {
+            guard item.name == "sslmode" else { throw fail("unknown parameter '\(item.name)'") }
+            guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
+                throw fail("sslmode must be disable, prefer or require")
+            }
+            tls = mode
+        }
+        self.init(
+            endpoint: .tcp(host: host, port: port),
+            username: user.removingPercentEncoding ?? user,
+            password: components.password.map { $0.removingPercentEncoding ?? $0 },
+            database: database.removingPercentEncoding ?? database,
+            tls: tls)
+    }
+
+    public func clientConfiguration() -> PostgresClient.Configuration {
+        var configuration: PostgresClient.Configuration
+        switch endpoint {
+        case .socket(let path):
+            configuration = .init(unixSocketPath: path, username: username, password: password, database: database)
+        case .tcp(let host, let port):
+            let tlsSetting: PostgresClient.Configuration.TLS
+            switch tls {
+            case .disable: tlsSetting = .disable
+            case .prefer: tlsSetting = .prefer(.makeClientConfiguration())
+            case .require: tlsSetting = .require(.makeClientConfiguration())
+            }
+            configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tlsSetting)
+        }
+        configuration.options.maximumConnections = 40
+        return configuration
+    }
+
+    /// The same location with another database name (tests create one database each).
+    public func with(database: String) -> DatabaseURL {
+        var copy = self
+        copy.database = database
+        return copy
+    }
+}

@@ -1,0 +1,27 @@
+/// What a plugin says about itself: identity, the plugins it needs, the permissions it
+/// declares, and whether new organizations start with it enabled.
+public struct PluginManifest: Sendable, Equatable {
+    /// Unique id, lower-case (`contacts`, `deals`). Also the owner of its migrations.
+    public var id: String
+    public var name: String
+    public var version: String
+    public var summary: String
+    /// Ids of the plugins that must be registered (and, per tenant, enabled) before this one.
+    public var dependsOn: [String]
+    /// Permissions the plugin's routes check, e.g. `deals.read`, `deals.write`.
+    public var permissions: [String]
+    public var enabledByDefault: Bool
+
+    public init(
+        id: String, name: String, version: String, summary: String,
+        dependsOn: [String] = [], permissions: [String] = [], enabledByDefault: Bool = true
+    ) {
+        self.id = id
+        self.name = name
+        self.version = version
+        self.summary = summary
+        self.dependsOn = dependsOn
+        self.permissions = permissions
+        self.enabledByDefault = enabledByDefault
+    }
+}
