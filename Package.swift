@@ -74,14 +74,31 @@ let package = Package(
             path: "Sources/Host",
             swiftSettings: strict
         ),
-        .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests"),
+        // Shared by the test targets: a private database per test, a spawned `crm` process, HTTP calls.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Kernel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Tests/Support"
+        ),
+        .testTarget(
+            name: "KernelTests",
+            dependencies: [
+                "Kernel", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/KernelTests"
+        ),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting"], path: "Tests/ScriptingTests"),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: [
-                "Host", "Kernel",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
+            dependencies: ["Host", "Kernel", "TestSupport"],
             path: "Tests/EndToEndTests"
         ),
     ]

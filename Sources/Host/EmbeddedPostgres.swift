@@ -84,6 +84,7 @@ struct EmbeddedPostgres {
         if !FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path) {
             try initialize()
         }
+        removeStaleLockFile()
         let status = try pg("pg_ctl", ["status", "-D", dataDirectory.path])
         if status.status != 0 {
             logger.info("starting embedded PostgreSQL", metadata: ["data": "\(dataDirectory.path)"])
@@ -111,6 +112,22 @@ struct EmbeddedPostgres {
         let result = try? pg("pg_ctl", ["stop", "-D", dataDirectory.path, "-m", "fast", "-w", "-s"])
         if result?.status == 0 {
             logger.info("embedded PostgreSQL stopped")
+        }
+    }
+
+    /// A postmaster killed in a crash leaves `postmaster.pid` behind. PostgreSQL itself ignores
+    /// it when that process is gone, but in containers without an init process the dead
+    /// postmaster can linger as a zombie that still "exists"; such a lock file is removed here.
+    private func removeStaleLockFile() {
+        let lockFile = dataDirectory.appendingPathComponent("postmaster.pid").path
+        guard let text = try? String(contentsOfFile: lockFile, encoding: .utf8),
+            let pid = Int32(text.split(separator: "\n").first ?? "")
+        else { return }
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        let state = stat.split(separator: ")").last?.split(separator: " ").first
+        if stat.isEmpty || state == "Z" {
+            logger.info("removing the stale lock file of a crashed PostgreSQL", metadata: ["pid": "\(pid)"])
+            try? FileManager.default.removeItem(atPath: lockFile)
         }
     }
 

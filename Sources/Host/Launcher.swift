@@ -75,6 +75,6 @@ struct Launcher {
     }
 
     static func oneLine(_ error: any Error) -> String {
-        "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+        PostgresErrorText.describe(error).split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

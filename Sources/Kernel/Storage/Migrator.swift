@@ -43,13 +43,13 @@ public struct Migrator: Sendable {
             }
         }
         return try await client.withConnection { connection in
-            try await connection.simpleQuery("BEGIN").get()
+            try await connection.query("BEGIN", logger: self.logger)
             do {
                 let applied = try await self.applyPending(sets, on: connection)
-                try await connection.simpleQuery("COMMIT").get()
+                try await connection.query("COMMIT", logger: self.logger)
                 return applied
             } catch {
-                _ = try? await connection.simpleQuery("ROLLBACK").get()
+                _ = try? await connection.query("ROLLBACK", logger: self.logger)
                 throw error
             }
         }
@@ -84,7 +84,9 @@ public struct Migrator: Sendable {
                     continue
                 }
                 do {
-                    try await connection.simpleQuery(migration.sql).get()
+                    for statement in SQLScript.statements(migration.sql) {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
                 } catch {
                     throw MigrationError.failed(owner: set.owner, id: migration.id, message: PostgresErrorText.describe(error))
                 }

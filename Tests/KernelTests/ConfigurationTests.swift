@@ -1,0 +1,81 @@
+import Kernel
+import Testing
+
+@Suite struct ConfigurationTests {
+    let secret = String(repeating: "s", count: 32)
+
+    @Test func defaultsMatchTheDesign() throws {
+        let configuration = try CRMConfiguration(environment: [:])
+        #expect(configuration.database == nil)
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.mode == .development)
+        #expect(configuration.rateLimitAuth == 20)
+        #expect(configuration.rateLimitAPI == 1200)
+        #expect(configuration.logFormat == .text)
+        #expect(configuration.publicURL == "http://127.0.0.1:8080")
+        #expect(configuration.oauthProviders.isEmpty)
+    }
+
+    @Test func aNonNumericPortNamesTheVariable() {
+        #expect(throws: ConfigurationError("PORT", "must be an integer in 0...65535 (got 'abc')")) {
+            try CRMConfiguration(environment: ["PORT": "abc"])
+        }
+    }
+
+    @Test func aMalformedDatabaseURLNamesTheVariable() {
+        for bad in ["mysql://u@h/db", "postgres://h/db", "postgres://u@h", "not a url", "postgres://u@h/db?sslmode=maybe"] {
+            do {
+                _ = try CRMConfiguration(environment: ["DATABASE_URL": bad])
+                Issue.record("accepted \(bad)")
+            } catch let error as ConfigurationError {
+                #expect(error.variable == "DATABASE_URL")
+                #expect(!"\(error)".contains("\n"))
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
+    }
+
+    @Test func aDatabaseURLIsParsed() throws {
+        let url = try DatabaseURL(parsing: "postgresql://crm%40app:p%2Fw@db.internal:6543/crm?sslmode=require")
+        #expect(url.endpoint == .tcp(host: "db.internal", port: 6543))
+        #expect(url.username == "crm@app")
+        #expect(url.password == "p/w")
+        #expect(url.database == "crm")
+        #expect(url.tls == .require)
+    }
+
+    @Test func productionRequiresSecrets() {
+        #expect(throws: ConfigurationError.self) {
+            try CRMConfiguration(environment: ["CRM_ENV": "production"])
+        }
+        #expect(throws: ConfigurationError("JWT_SECRET", "must be at least 32 bytes")) {
+            try CRMConfiguration(environment: ["CRM_ENV": "production", "JWT_SECRET": "short", "JWT_REFRESH_SECRET": secret])
+        }
+    }
+
+    @Test func productionLogsJSONLines() throws {
+        let configuration = try CRMConfiguration(
+            environment: ["CRM_ENV": "production", "JWT_SECRET": secret, "JWT_REFRESH_SECRET": secret])
+        #expect(configuration.logFormat == .json)
+    }
+
+    @Test func anOAuthProviderNeedsBothIDAndSecret() throws {
+        #expect(throws: ConfigurationError("OAUTH_GITHUB_CLIENT_SECRET", "is required when OAUTH_GITHUB_CLIENT_ID is set")) {
+            try CRMConfiguration(environment: ["OAUTH_GITHUB_CLIENT_ID": "x"])
+        }
+        let configuration = try CRMConfiguration(environment: [
+            "OAUTH_GITHUB_CLIENT_ID": "id", "OAUTH_GITHUB_CLIENT_SECRET": "secret",
+            "OAUTH_GITHUB_TOKEN_URL": "http://127.0.0.1:9/token",
+        ])
+        #expect(configuration.oauthProviders["github"]?.endpoints["TOKEN_URL"] == "http://127.0.0.1:9/token")
+        #expect(configuration.oauthProviders["google"] == nil)
+    }
+
+    @Test func corsOriginsAreAList() throws {
+        let configuration = try CRMConfiguration(environment: ["CORS_ORIGINS": "https://a.example, http://localhost:3000"])
+        #expect(configuration.corsOrigins == ["https://a.example", "http://localhost:3000"])
+        #expect(throws: ConfigurationError.self) { try CRMConfiguration(environment: ["CORS_ORIGINS": "not an origin"]) }
+    }
+}

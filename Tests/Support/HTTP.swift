@@ -1,0 +1,39 @@
+import AsyncHTTPClient
+import Foundation
+import Kernel
+import NIOCore
+import NIOHTTP1
+
+/// Minimal HTTP calls for tests, on AsyncHTTPClient's shared client.
+public enum HTTP {
+    public struct Response: Sendable {
+        public let status: Int
+        public let headers: HTTPHeaders
+        public let body: Data
+
+        public var json: JSONValue? { JSONValue.parse(body) }
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        public func header(_ name: String) -> String? { headers.first(name: name) }
+    }
+
+    public static func request(
+        _ method: HTTPMethod, _ url: String, headers: [String: String] = [:], body: Data? = nil
+    ) async throws -> Response {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.body = .bytes(ByteBuffer(data: body))
+            if headers["Content-Type"] == nil { request.headers.add(name: "Content-Type", value: "application/json") }
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        return Response(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
+    }
+
+    public static func json(
+        _ method: HTTPMethod, _ url: String, _ body: JSONValue, headers: [String: String] = [:]
+    ) async throws -> Response {
+        try await request(method, url, headers: headers, body: Data(body.serialized().utf8))
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, starts a private PostgreSQL (loopback, own data
+# directory, unprivileged user), builds, runs every test target, and stops PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+source scripts/lib/test-postgres.sh
+start_test_postgres
+
+swift build --build-tests "$@"
+CRM_BINARY="$(swift build --show-bin-path "$@")/crm"
+export CRM_BINARY
+swift test --skip-build "$@"
