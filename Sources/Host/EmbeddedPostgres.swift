@@ -115,19 +115,25 @@ struct EmbeddedPostgres {
         }
     }
 
-    /// A postmaster killed in a crash leaves `postmaster.pid` behind. PostgreSQL itself ignores
-    /// it when that process is gone, but in containers without an init process the dead
-    /// postmaster can linger as a zombie that still "exists"; such a lock file is removed here.
+    /// A postmaster killed in a crash leaves `postmaster.pid` (and the socket's lock file)
+    /// behind. PostgreSQL itself ignores them when that process is gone, but in containers
+    /// without an init process the dead postmaster can linger as a zombie that still "exists";
+    /// such lock files are removed here.
     private func removeStaleLockFile() {
-        let lockFile = dataDirectory.appendingPathComponent("postmaster.pid").path
-        guard let text = try? String(contentsOfFile: lockFile, encoding: .utf8),
-            let pid = Int32(text.split(separator: "\n").first ?? "")
-        else { return }
-        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-        let state = stat.split(separator: ")").last?.split(separator: " ").first
-        if stat.isEmpty || state == "Z" {
-            logger.info("removing the stale lock file of a crashed PostgreSQL", metadata: ["pid": "\(pid)"])
-            try? FileManager.default.removeItem(atPath: lockFile)
+        let lockFiles = [
+            dataDirectory.appendingPathComponent("postmaster.pid").path,
+            socketPath + ".lock",
+        ]
+        for lockFile in lockFiles {
+            guard let text = try? String(contentsOfFile: lockFile, encoding: .utf8),
+                let pid = Int32(text.split(separator: "\n").first ?? "")
+            else { continue }
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            let state = stat.split(separator: ")").last?.split(separator: " ").first
+            if stat.isEmpty || state == "Z" {
+                logger.info("removing a stale lock file of a crashed PostgreSQL", metadata: ["file": "\(lockFile)"])
+                try? FileManager.default.removeItem(atPath: lockFile)
+            }
         }
     }
 
