@@ -65,13 +65,12 @@ struct Launcher {
         configuration.jwtRefreshSecret = configuration.jwtRefreshSecret ?? secrets.refresh
     }
 
-    func makeServer(databaseURL: DatabaseURL) throws -> CRMServer {
+    func makeServer(databaseURL: DatabaseURL) async throws -> CRMServer {
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
-        return CRMServer(
+        return await CRMServer(
             configuration: configuration, registry: registry,
-            database: Database(url: databaseURL, logger: logger),
-            prometheus: prometheus, logger: logger)
+            database: Database(url: databaseURL, logger: logger), prometheus: prometheus)
     }
 
     static func oneLine(_ error: any Error) -> String {

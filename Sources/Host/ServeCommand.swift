@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Launcher.withDatabase { launcher, url in
-            let server = try launcher.makeServer(databaseURL: url)
+            let server = try await launcher.makeServer(databaseURL: url)
             try await server.makeApplication().runService()
         }
     }

@@ -4,25 +4,25 @@ import Prometheus
 import ServiceLifecycle
 
 /// Builds the HTTP application of the kernel and its plugins: the middleware chain (ids,
-/// security headers, metrics, logs, CORS, problem rendering), the service endpoints, and
-/// start-up work (migrations) as services of the application's service group.
+/// security headers, metrics, logs, CORS, problem rendering, authentication and rate limits),
+/// the service endpoints, the kernel's API, each plugin's routes, and start-up work
+/// (migrations, the tenant-change listener) as services of the application's service group.
 public struct CRMServer: Sendable {
-    public let configuration: CRMConfiguration
-    public let registry: PluginRegistry
-    public let database: Database
+    public let services: KernelServices
     public let prometheus: PrometheusCollectorRegistry
-    public let logger: Logger
     public let readiness = Readiness()
+
+    public var configuration: CRMConfiguration { services.configuration }
+    public var registry: PluginRegistry { services.registry }
+    public var database: Database { services.database }
+    public var logger: Logger { services.logger }
 
     public init(
         configuration: CRMConfiguration, registry: PluginRegistry, database: Database,
-        prometheus: PrometheusCollectorRegistry, logger: Logger
-    ) {
-        self.configuration = configuration
-        self.registry = registry
-        self.database = database
+        prometheus: PrometheusCollectorRegistry
+    ) async {
+        self.services = await KernelServices(configuration: configuration, registry: registry, database: database)
         self.prometheus = prometheus
-        self.logger = logger
     }
 
     /// Every migration of the server: the kernel's first, then each plugin's in dependency order.
@@ -41,10 +41,24 @@ public struct CRMServer: Sendable {
             LogRequestsMiddleware<CRMRequestContext>(.info, redactHeaders: [.authorization, .cookie])
             AllowedOriginsMiddleware(origins: configuration.corsOrigins)
             ProblemMiddleware()
+            AuthMiddleware(
+                accessTokens: services.accessTokens, apiKeys: services.apiKeys,
+                authLimiter: RateLimiter(perMinute: configuration.rateLimitAuth),
+                apiLimiter: RateLimiter(perMinute: configuration.rateLimitAPI))
         }
         ServiceRoutes(database: database, readiness: readiness, prometheus: prometheus).register(on: router)
+
+        let api = router.group("/api/v1")
+        let kernelRoutes = APIRoutes(group: api, pluginID: nil, pluginStates: services.pluginStates)
+        AuthRoutes(services: services).register(on: kernelRoutes)
+        OAuthRoutes(services: services).register(on: kernelRoutes)
+        OrganizationRoutes(services: services).register(on: kernelRoutes)
+        MemberRoutes(services: services).register(on: kernelRoutes)
+        APIKeyRoutes(services: services).register(on: kernelRoutes)
+        PluginRoutes(services: services).register(on: kernelRoutes)
         for plugin in registry.plugins {
-            plugin.register(into: PluginRegistrar(pluginID: plugin.manifest.id))
+            let routes = APIRoutes(group: api, pluginID: plugin.manifest.id, pluginStates: services.pluginStates)
+            plugin.register(into: PluginRegistrar(pluginID: plugin.manifest.id, routes: routes, services: services))
         }
         return router
     }
@@ -54,14 +68,16 @@ public struct CRMServer: Sendable {
             migrator: Migrator(client: database.client, logger: logger),
             sets: Self.migrationSets(for: registry),
             readiness: readiness)
+        let listener = TenantChangeListener(database: database, states: services.pluginStates)
         let logger = self.logger
+        let host = configuration.host
         return Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [database.client, startup],
+            services: [database.client, startup, listener],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("listening", metadata: ["address": "http://\(configuration.host):\(port)"])
+                logger.info("listening", metadata: ["address": "http://\(host):\(port)"])
             },
             logger: logger)
     }

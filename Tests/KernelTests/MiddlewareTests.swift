@@ -9,13 +9,13 @@ import TestSupport
 
 /// The middleware chain of the kernel, in process, with a test route that reads a JSON body.
 @Suite struct MiddlewareTests {
-    func makeApplication(cors: [String] = []) throws -> some ApplicationProtocol {
+    func makeApplication(cors: [String] = []) async throws -> some ApplicationProtocol {
         var configuration = try CRMConfiguration(environment: [:])
         configuration.corsOrigins = cors
-        let server = CRMServer(
+        let server = await CRMServer(
             configuration: configuration, registry: try PluginRegistry([]),
             database: Database(url: try TestDatabase.serverURL(), logger: TestDatabase.logger),
-            prometheus: PrometheusCollectorRegistry(), logger: TestDatabase.logger)
+            prometheus: PrometheusCollectorRegistry())
         let router = server.makeRouter()
         router.post("/echo") { request, context -> Response in
             let value = try await JSONBody.value(request, context: context)

@@ -9,6 +9,8 @@ public struct CRMRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The id echoed in `X-Request-Id` and attached to every log line of the request.
     public var requestID: String = ""
+    /// Who is calling, once `AuthMiddleware` has authenticated the request.
+    public var principal: Principal?
     /// The peer address, for per-IP rate limits.
     public let remoteAddress: SocketAddress?
 

@@ -13,13 +13,17 @@ extension CRMPlugin {
     public func register(into registrar: PluginRegistrar) {}
 }
 
-/// What a plugin registers into while the server is built. It grows with the kernel's
-/// capabilities (entities, routes, hooks); plugins only ever see this, never the server.
-public final class PluginRegistrar: @unchecked Sendable {
-    // @unchecked: used only during single-threaded start-up, before the server shares anything.
+/// What a plugin registers into while the server is built: its own routes under `/api/v1`
+/// (gated by the kernel: authentication, permissions, per-tenant enablement) and the kernel's
+/// services. It grows with the kernel (entity schemas, hooks); plugins only ever see this.
+public struct PluginRegistrar: Sendable {
     public let pluginID: String
+    public let routes: APIRoutes
+    public let services: KernelServices
 
-    public init(pluginID: String) {
+    init(pluginID: String, routes: APIRoutes, services: KernelServices) {
         self.pluginID = pluginID
+        self.routes = routes
+        self.services = services
     }
 }

@@ -11,11 +11,14 @@ public struct PluginManifest: Sendable, Equatable {
     /// Permissions the plugin's routes check, e.g. `deals.read`, `deals.write`.
     public var permissions: [String]
     public var enabledByDefault: Bool
+    /// The entity collections (path names) the plugin serves, e.g. `contacts`, `companies`.
+    public var entities: [String]
 
     public init(
         id: String, name: String, version: String, summary: String,
-        dependsOn: [String] = [], permissions: [String] = [], enabledByDefault: Bool = true
+        dependsOn: [String] = [], permissions: [String] = [], enabledByDefault: Bool = true, entities: [String] = []
     ) {
+        self.entities = entities
         self.id = id
         self.name = name
         self.version = version

@@ -2,14 +2,43 @@ import Logging
 import PostgresNIO
 
 /// The server's connection pool. `client` runs as a service of the application (its `run()`
-/// drives the pool); every query of the kernel and its plugins goes through it.
+/// drives the pool); every query of the kernel and its plugins goes through it, in a
+/// `TenantScope` that row-level security enforces.
 public struct Database: Sendable {
     public let client: PostgresClient
     public let logger: Logger
+    private let scopes = ConnectionScopes()
 
     public init(url: DatabaseURL, logger: Logger) {
         self.client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
         self.logger = logger
+    }
+
+    /// Runs `body` on a connection whose session acts as `scope` (statements autocommit).
+    public func withScope<T>(_ scope: TenantScope, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await scopes.ensure(scope, on: connection, logger: logger)
+            return try await body(connection)
+        }
+    }
+
+    /// Runs `body` in one transaction acting as `scope`; any error rolls everything back.
+    public func transaction<T>(_ scope: TenantScope, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withScope(scope) { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                do {
+                    try await connection.query("ROLLBACK", logger: logger)
+                } catch {
+                    scopes.forget(connection)
+                }
+                throw error
+            }
+        }
     }
 
     /// `true` when the server answers a trivial query within `timeout`.
@@ -27,4 +56,17 @@ public struct Database: Sendable {
             return first
         }
     }
+}
+
+/// Recognising PostgreSQL errors the API answers with a 4xx.
+public enum SQLState {
+    public static let uniqueViolation = "23505"
+    public static let foreignKeyViolation = "23503"
+    public static let checkViolation = "23514"
+
+    public static func of(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    public static func isUniqueViolation(_ error: any Error) -> Bool { of(error) == uniqueViolation }
 }

@@ -1,4 +1,120 @@
-/// The kernel's own schema (tenancy and auth arrive with their issue).
+/// The kernel's own schema: tenancy, auth and per-tenant plugin settings.
+///
+/// Tenant tables (organizations, memberships, api_keys, tenant_plugins) carry `org_id` first in
+/// their primary key, so they can be distributed by `org_id` on Citus; row-level security is
+/// forced on them (the owner, which the server's role is, is not exempt). Users, refresh
+/// tokens and OAuth state belong to people, not to one tenant: they are global tables
+/// (reference tables on Citus) that queries reach only by unguessable keys or the user's id.
 enum KernelMigrations {
-    static let all: [Migration] = []
+    static let all: [Migration] = [tenancy]
+
+    static let tenancy = Migration("0001_tenancy_auth", """
+        CREATE FUNCTION crm_current_org() RETURNS uuid LANGUAGE sql STABLE
+            AS $$ SELECT NULLIF(current_setting('app.org_id', true), '')::uuid $$;
+        CREATE FUNCTION crm_current_user() RETURNS uuid LANGUAGE sql STABLE
+            AS $$ SELECT NULLIF(current_setting('app.user_id', true), '')::uuid $$;
+
+        CREATE TABLE organizations (
+            id uuid PRIMARY KEY,
+            name text NOT NULL,
+            currency text NOT NULL DEFAULT 'USD',
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+
+        CREATE TABLE users (
+            id uuid PRIMARY KEY,
+            email text NOT NULL,
+            name text NOT NULL,
+            password_hash text,
+            email_verified boolean NOT NULL DEFAULT false,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE UNIQUE INDEX users_email_unique ON users (lower(email));
+
+        CREATE TABLE memberships (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            role text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (org_id, user_id)
+        );
+        CREATE INDEX memberships_user ON memberships (user_id);
+
+        CREATE TABLE api_keys (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            id uuid NOT NULL,
+            name text NOT NULL,
+            role text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+            key_hash bytea NOT NULL,
+            display_prefix text NOT NULL,
+            created_by uuid,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            revoked_at timestamptz,
+            PRIMARY KEY (org_id, id),
+            UNIQUE (org_id, key_hash)
+        );
+
+        CREATE TABLE tenant_plugins (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            plugin_id text NOT NULL,
+            enabled boolean NOT NULL,
+            config jsonb NOT NULL DEFAULT '{}',
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (org_id, plugin_id)
+        );
+
+        CREATE TABLE refresh_tokens (
+            id uuid PRIMARY KEY,
+            token_hash bytea NOT NULL UNIQUE,
+            family_id uuid NOT NULL,
+            user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            org_id uuid NOT NULL,
+            expires_at timestamptz NOT NULL,
+            rotated_at timestamptz,
+            revoked_at timestamptz,
+            created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+
+        CREATE TABLE oauth_identities (
+            provider text NOT NULL,
+            subject text NOT NULL,
+            user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            email text,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (provider, subject)
+        );
+
+        CREATE TABLE oauth_states (
+            state_hash bytea PRIMARY KEY,
+            provider text NOT NULL,
+            code_verifier text NOT NULL,
+            expires_at timestamptz NOT NULL
+        );
+
+        ALTER TABLE organizations ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE organizations FORCE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_isolation ON organizations
+            USING (id = crm_current_org()
+                   OR id IN (SELECT m.org_id FROM memberships m WHERE m.user_id = crm_current_user()))
+            WITH CHECK (id = crm_current_org());
+
+        ALTER TABLE memberships ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE memberships FORCE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_isolation ON memberships
+            USING (org_id = crm_current_org() OR user_id = crm_current_user())
+            WITH CHECK (org_id = crm_current_org());
+
+        ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE api_keys FORCE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_isolation ON api_keys
+            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
+
+        ALTER TABLE tenant_plugins ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE tenant_plugins FORCE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_isolation ON tenant_plugins
+            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
+        """)
 }

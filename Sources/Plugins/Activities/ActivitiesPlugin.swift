@@ -8,5 +8,6 @@ public struct ActivitiesPlugin: CRMPlugin {
         id: "activities", name: "Activities", version: "1.0.0",
         summary: "Tasks, calls, meetings, notes and emails",
         dependsOn: ["contacts"],
-        permissions: ["activities.read", "activities.write"])
+        permissions: ["activities.read", "activities.write"],
+        entities: ["activities"])
 }

@@ -7,5 +7,6 @@ public struct ContactsPlugin: CRMPlugin {
     public let manifest = PluginManifest(
         id: "contacts", name: "Contacts", version: "1.0.0",
         summary: "Contacts and companies",
-        permissions: ["contacts.read", "contacts.write"])
+        permissions: ["contacts.read", "contacts.write"],
+        entities: ["contacts", "companies"])
 }

@@ -7,5 +7,6 @@ public struct CustomFieldsPlugin: CRMPlugin {
     public let manifest = PluginManifest(
         id: "customfields", name: "Custom fields", version: "1.0.0",
         summary: "Per-tenant custom fields with validation and formulas",
-        permissions: ["customfields.read", "customfields.write"])
+        permissions: ["customfields.read", "customfields.write"],
+        entities: ["custom-fields"])
 }

@@ -8,5 +8,6 @@ public struct DealsPlugin: CRMPlugin {
         id: "deals", name: "Deals", version: "1.0.0",
         summary: "Pipelines, stages and deals",
         dependsOn: ["contacts"],
-        permissions: ["deals.read", "deals.write"])
+        permissions: ["deals.read", "deals.write"],
+        entities: ["pipelines", "deals"])
 }

@@ -1,0 +1,89 @@
+import Foundation
+import JWTKit
+
+/// The claims of an access token (API.md, Auth).
+struct AccessClaims: JWTPayload {
+    var sub: SubjectClaim
+    var org: String
+    var role: String
+    var iat: IssuedAtClaim
+    var exp: ExpirationClaim
+    var iss: IssuerClaim
+    var aud: AudienceClaim
+    var jti: IDClaim
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+    }
+}
+
+/// Issues and verifies access tokens: JWT, HS256 with `JWT_SECRET`, `typ: at+jwt`, 15 minutes.
+/// Verification is strict: the header must say exactly HS256 and at+jwt (so `alg: none`, other
+/// algorithms and refresh tokens are refused before any signature work), then the signature,
+/// expiry, issuer and audience are checked.
+public struct AccessTokens: Sendable {
+    public static let lifetime: TimeInterval = 15 * 60
+    public static let audience = "crm-api"
+
+    let keys: JWTKeyCollection
+    let issuer: String
+
+    public init(secret: String, issuer: String) async {
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        self.keys = keys
+        self.issuer = issuer
+    }
+
+    public func issue(userID: UUID, organizationID: UUID, role: Role, now: Date = Date()) async throws -> String {
+        let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))  // NumericDate in whole seconds
+        let claims = AccessClaims(
+            sub: SubjectClaim(value: userID.uuidString.lowercased()),
+            org: organizationID.uuidString.lowercased(),
+            role: role.rawValue,
+            iat: IssuedAtClaim(value: now),
+            exp: ExpirationClaim(value: now.addingTimeInterval(Self.lifetime)),
+            iss: IssuerClaim(value: issuer),
+            aud: AudienceClaim(value: [Self.audience]),
+            jti: IDClaim(value: UUID().uuidString.lowercased()))
+        var header = JWTHeader()
+        header.typ = "at+jwt"
+        return try await keys.sign(claims, header: header)
+    }
+
+    /// The principal of a valid token; 401 for anything else.
+    public func verify(_ token: String) async throws -> Principal {
+        let invalid = APIError.unauthorized("invalid or expired access token")
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerData = Base64URL.decode(String(parts[0])),
+            case .object(let header)? = JSONValue.parse(headerData),
+            header["alg"] == "HS256", header["typ"] == "at+jwt"
+        else { throw invalid }
+        let claims: AccessClaims
+        do {
+            claims = try await keys.verify(token, as: AccessClaims.self)
+        } catch {
+            throw invalid
+        }
+        guard claims.iss.value == issuer, claims.aud.value.contains(Self.audience),
+            let user = UUID(uuidString: claims.sub.value), let org = UUID(uuidString: claims.org),
+            let role = Role(rawValue: claims.role)
+        else { throw invalid }
+        return Principal(kind: .user(user), organizationID: org, role: role)
+    }
+}
+
+/// base64url without padding (RFC 4648 §5), as JWTs and opaque tokens use it.
+public enum Base64URL {
+    public static func encode(_ data: some Sequence<UInt8>) -> String {
+        Data(data).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func decode(_ text: String) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64)
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+
+/// `/api/v1/auth/*`: register, login, refresh, logout, me, switch (API.md, Auth).
+struct AuthRoutes {
+    let services: KernelServices
+
+    var logger: Logger { services.logger }
+
+    func register(on routes: APIRoutes) {
+        routes.anonymous("/auth/register", .post) { request, context in try await register(request, context) }
+        routes.anonymous("/auth/login", .post) { request, context in try await login(request, context) }
+        routes.anonymous("/auth/refresh", .post) { request, context in try await refresh(request, context) }
+        routes.anonymous("/auth/logout", .post) { request, context in try await logout(request, context) }
+        routes.get("/auth/me", requires: .organizationRead) { _, _, principal in try await me(principal) }
+        routes.post("/auth/switch", requires: .organizationRead) { request, context, principal in
+            try await switchOrganization(request, context, principal)
+        }
+    }
+
+    struct RegisterBody: Decodable {
+        let email: String
+        let password: String
+        let name: String
+        let organizationName: String?
+    }
+
+    func register(_ request: Request, _ context: CRMRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(
+            RegisterBody.self, request, context: context, allowedKeys: ["email", "password", "name", "organizationName"])
+        var validator = Validator()
+        let email = validator.email("email", body.email) ?? ""
+        validator.add(PasswordHasher.problem(with: body.password))
+        let name = validator.text("name", body.name) ?? ""
+        let orgName = validator.text("organizationName", body.organizationName, required: false) ?? ""
+        try validator.check()
+
+        let hash = try await services.passwords.hash(body.password)
+        let userID = UUID()
+        let orgID = UUID()
+        let pair = try await services.database.transaction(TenantScope(organizationID: orgID, userID: userID)) { connection in
+            let rows: PostgresRowSequence
+            do {
+                rows = try await connection.query(
+                    "INSERT INTO users (id, email, name, password_hash) VALUES (\(userID), \(email), \(name), \(hash)) RETURNING created_at",
+                    logger: logger)
+            } catch where SQLState.isUniqueViolation(error) {
+                throw APIError(.conflict, "an account with this email already exists",
+                               errors: [FieldError(field: "email", code: "taken", message: "is already registered")])
+            }
+            var created = Date()
+            for try await date in rows.decode(Date.self) { created = date }
+            let user = UserView(id: userID.text, email: email, name: name, createdAt: created)
+            let organization = try await services.createOrganization(
+                id: orgID, name: orgName.isEmpty ? "\(name)'s organization" : orgName, currency: "USD",
+                ownerID: userID, on: connection)
+            return try await services.tokenPair(user: user, organization: organization, role: .owner, on: connection)
+        }
+        return try JSONResponse.make(.created, pair)
+    }
+
+    struct LoginBody: Decodable {
+        let email: String
+        let password: String
+        let organizationId: String?
+    }
+
+    func login(_ request: Request, _ context: CRMRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(
+            LoginBody.self, request, context: context, allowedKeys: ["email", "password", "organizationId"])
+        // Identical answer for every way the credentials can be wrong.
+        let rejected = APIError.unauthorized("invalid email or password")
+        guard body.email.utf8.count <= 320, body.password.utf8.count <= 1024 else { throw rejected }
+        let wantedOrg: UUID?
+        if let raw = body.organizationId {
+            guard let id = UUID(uuidString: raw) else {
+                throw APIError.validation([FieldError(field: "organizationId", code: "invalid", message: "must be a UUID")])
+            }
+            wantedOrg = id
+        } else {
+            wantedOrg = nil
+        }
+        let email = body.email.trimmingCharacters(in: .whitespaces).lowercased()
+        let account = try await services.database.withScope(.none) { connection -> (UUID, String?)? in
+            let rows = try await connection.query(
+                "SELECT id, password_hash FROM users WHERE lower(email) = \(email)", logger: logger)
+            for try await (id, hash) in rows.decode((UUID, String?).self) { return (id, hash) }
+            return nil
+        }
+        guard try await services.passwords.verify(body.password, against: account?.1), let userID = account?.0 else {
+            throw rejected
+        }
+        let pair = try await services.database.transaction(TenantScope(userID: userID)) { connection in
+            let organizations = try await services.memberships(of: userID, on: connection)
+            let chosen = wantedOrg.map { id in organizations.first { $0.id == id.text } } ?? organizations.first
+            guard let organization = chosen, let role = organization.role.flatMap(Role.init(rawValue:)),
+                let user = try await services.user(userID, on: connection)
+            else {
+                throw APIError.forbidden(wantedOrg == nil ? "this account belongs to no organization" : "not a member of that organization")
+            }
+            return try await services.tokenPair(user: user, organization: organization, role: role, on: connection)
+        }
+        return try JSONResponse.make(.ok, pair)
+    }
+
+    struct RefreshBody: Decodable {
+        let refreshToken: String
+    }
+
+    func refresh(_ request: Request, _ context: CRMRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(RefreshBody.self, request, context: context, allowedKeys: ["refreshToken"])
+        let rejected = APIError.unauthorized("invalid, expired or revoked refresh token")
+        guard body.refreshToken.utf8.count <= 512 else { throw rejected }
+        let rotation = try await services.database.transaction(.none) { connection in
+            try await services.refreshTokens.consume(body.refreshToken, on: connection)
+        }
+        // The reuse case committed its revocation above; now answer.
+        guard case .rotated(let userID, let orgID, let family) = rotation else { throw rejected }
+        let pair = try await services.database.transaction(TenantScope(userID: userID)) { connection in
+            let organizations = try await services.memberships(of: userID, on: connection)
+            guard let organization = organizations.first(where: { $0.id == orgID.text }),
+                let role = organization.role.flatMap(Role.init(rawValue:)),
+                let user = try await services.user(userID, on: connection)
+            else {
+                // The membership is gone: this login ends.
+                try await services.refreshTokens.revokeFamily(family, on: connection)
+                return nil as TokenPairView?
+            }
+            return try await services.tokenPair(user: user, organization: organization, role: role, family: family, on: connection)
+        }
+        guard let pair else { throw rejected }
+        return try JSONResponse.make(.ok, pair)
+    }
+
+    func logout(_ request: Request, _ context: CRMRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(RefreshBody.self, request, context: context, allowedKeys: ["refreshToken"])
+        if body.refreshToken.utf8.count <= 512 {
+            try await services.database.withScope(.none) { connection in
+                try await services.refreshTokens.revoke(body.refreshToken, on: connection)
+            }
+        }
+        return JSONResponse.noContent()
+    }
+
+    struct MeView: Encodable {
+        let user: UserView?
+        let organization: OrganizationView
+        let role: String
+        let memberships: [MembershipView]
+    }
+
+    func me(_ principal: Principal) async throws -> Response {
+        let view = try await services.database.withScope(principal.scope) { connection -> MeView in
+            var organizations: [OrganizationView] = []
+            var user: UserView?
+            if let userID = principal.userID {
+                user = try await services.user(userID, on: connection)
+                organizations = try await services.memberships(of: userID, on: connection)
+            }
+            let current = try await organization(principal.organizationID, on: connection)
+            return MeView(
+                user: user, organization: current, role: principal.role.rawValue,
+                memberships: organizations.map { MembershipView(organization: $0, role: $0.role ?? "") })
+        }
+        return try JSONResponse.make(.ok, view)
+    }
+
+    func organization(_ id: UUID, on connection: PostgresConnection) async throws -> OrganizationView {
+        let rows = try await connection.query(
+            "SELECT name, currency, created_at FROM organizations WHERE id = \(id)", logger: logger)
+        for try await (name, currency, created) in rows.decode((String, String, Date).self) {
+            return OrganizationView(id: id.text, name: name, currency: currency, createdAt: created)
+        }
+        throw APIError.unauthorized("the organization no longer exists")
+    }
+
+    struct SwitchBody: Decodable {
+        let organizationId: String
+    }
+
+    func switchOrganization(_ request: Request, _ context: CRMRequestContext, _ principal: Principal) async throws -> Response {
+        let body = try await JSONBody.decode(SwitchBody.self, request, context: context, allowedKeys: ["organizationId"])
+        guard let target = UUID(uuidString: body.organizationId) else {
+            throw APIError.validation([FieldError(field: "organizationId", code: "invalid", message: "must be a UUID")])
+        }
+        guard let userID = principal.userID else { throw APIError.forbidden("API keys cannot switch organizations") }
+        let pair = try await services.database.transaction(TenantScope(userID: userID)) { connection in
+            let organizations = try await services.memberships(of: userID, on: connection)
+            guard let organization = organizations.first(where: { $0.id == target.text }),
+                let role = organization.role.flatMap(Role.init(rawValue:)),
+                let user = try await services.user(userID, on: connection)
+            else { throw APIError.forbidden("not a member of that organization") }
+            return try await services.tokenPair(user: user, organization: organization, role: role, on: connection)
+        }
+        return try JSONResponse.make(.ok, pair)
+    }
+}

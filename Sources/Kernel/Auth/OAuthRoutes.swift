@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+import Hummingbird
+import PostgresNIO
+
+/// `/auth/oauth/{provider}` and its callback: the authorization code flow with `state` (single
+/// use, 10 minutes) and PKCE S256. A provider without client id and secret is not offered (404).
+struct OAuthRoutes {
+    static let stateLifetime: TimeInterval = 600
+
+    let services: KernelServices
+
+    var logger: Logger { services.logger }
+
+    func register(on routes: APIRoutes) {
+        routes.anonymous("/auth/oauth/:provider", .get) { _, context in try await start(context) }
+        routes.anonymous("/auth/oauth/:provider/callback", .get) { request, context in try await callback(request, context) }
+    }
+
+    func provider(_ context: CRMRequestContext) throws -> OAuthProvider {
+        let id = context.parameters.get("provider") ?? ""
+        guard let settings = services.configuration.oauthProviders[id] else {
+            throw APIError.notFound("sign-in with '\(id)' is not configured")
+        }
+        return OAuthProvider(
+            id: id, settings: settings,
+            redirectURI: "\(services.configuration.publicURL)/api/v1/auth/oauth/\(id)/callback")
+    }
+
+    func start(_ context: CRMRequestContext) async throws -> Response {
+        let provider = try provider(context)
+        let state = SecretToken.generate()
+        let verifier = SecretToken.generate()
+        let challenge = Base64URL.encode(SHA256.hash(data: Data(verifier.utf8)))
+        let expires = Date().addingTimeInterval(Self.stateLifetime)
+        try await services.database.withScope(.none) { connection in
+            try await connection.query("DELETE FROM oauth_states WHERE expires_at < now()", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO oauth_states (state_hash, provider, code_verifier, expires_at)
+                VALUES (\(SecretToken.digest(state)), \(provider.id), \(verifier), \(expires))
+                """, logger: logger)
+        }
+        return Response(
+            status: .found,
+            headers: [.location: provider.authorizationURL(state: state, codeChallenge: challenge), .cacheControl: "no-store"])
+    }
+
+    func callback(_ request: Request, _ context: CRMRequestContext) async throws -> Response {
+        let provider = try provider(context)
+        let query = request.uri.queryParameters
+        if let error = query.get("error") {
+            throw APIError.badRequest("the \(provider.id) sign-in was not completed: \(error.prefix(100))")
+        }
+        guard let state = query.get("state"), state.utf8.count <= 256, let code = query.get("code"), code.utf8.count <= 2048 else {
+            throw APIError.badRequest("code and state are required")
+        }
+        // Single use: the state row is deleted whether or not it is still valid.
+        let verifier = try await services.database.withScope(.none) { connection -> String? in
+            let rows = try await connection.query(
+                """
+                DELETE FROM oauth_states WHERE state_hash = \(SecretToken.digest(state)) AND provider = \(provider.id)
+                RETURNING code_verifier, expires_at > now()
+                """, logger: logger)
+            for try await (verifier, live) in rows.decode((String, Bool).self) { return live ? verifier : nil }
+            return nil
+        }
+        guard let verifier else { throw APIError.badRequest("unknown, used or expired state") }
+        let token = try await provider.exchange(code: code, verifier: verifier)
+        let profile = try await provider.profile(accessToken: token)
+        let userID = try await linkOrCreateUser(profile, provider: provider.id)
+        let pair = try await services.database.transaction(TenantScope(userID: userID)) { connection in
+            let organizations = try await services.memberships(of: userID, on: connection)
+            guard let organization = organizations.first, let role = organization.role.flatMap(Role.init(rawValue:)),
+                let user = try await services.user(userID, on: connection)
+            else { throw APIError.forbidden("this account belongs to no organization") }
+            return try await services.tokenPair(user: user, organization: organization, role: role, on: connection)
+        }
+        return try JSONResponse.make(.ok, pair)
+    }
+
+    /// The user of this identity; else the user with this verified email (now linked); else a
+    /// new user owning a new organization.
+    func linkOrCreateUser(_ profile: OAuthProfile, provider: String) async throws -> UUID {
+        let newUser = UUID()
+        let newOrg = UUID()
+        return try await services.database.transaction(TenantScope(organizationID: newOrg, userID: newUser)) { connection in
+            let linked = try await connection.query(
+                "SELECT user_id FROM oauth_identities WHERE provider = \(provider) AND subject = \(profile.subject)", logger: logger)
+            for try await id in linked.decode(UUID.self) { return id }
+
+            let existing = try await connection.query("SELECT id FROM users WHERE lower(email) = \(profile.email)", logger: logger)
+            var userID: UUID?
+            for try await id in existing.decode(UUID.self) { userID = id }
+            if userID == nil {
+                let name = String(profile.name.prefix(200))
+                try await connection.query(
+                    "INSERT INTO users (id, email, name, email_verified) VALUES (\(newUser), \(profile.email), \(name), true)",
+                    logger: logger)
+                _ = try await services.createOrganization(
+                    id: newOrg, name: "\(name)'s organization", currency: "USD", ownerID: newUser, on: connection)
+                userID = newUser
+            }
+            let id = userID ?? newUser
+            try await connection.query(
+                "INSERT INTO oauth_identities (provider, subject, user_id, email) VALUES (\(provider), \(profile.subject), \(id), \(profile.email))",
+                logger: logger)
+            return id
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Collects field errors of a request body, so a client learns about every bad field at once.
+public struct Validator {
+    public private(set) var errors: [FieldError] = []
+
+    public init() {}
+
+    public mutating func add(_ field: String, _ code: String, _ message: String) {
+        errors.append(FieldError(field: field, code: code, message: message))
+    }
+
+    public mutating func add(_ error: FieldError?) {
+        if let error { errors.append(error) }
+    }
+
+    /// A text between `range` characters after trimming; returns the trimmed value.
+    @discardableResult
+    public mutating func text(_ field: String, _ value: String?, required: Bool = true, length: ClosedRange<Int> = 1...200) -> String? {
+        guard let value else {
+            if required { add(field, "required", "is required") }
+            return nil
+        }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty && required {
+            add(field, "required", "must not be empty")
+        } else if trimmed.count < length.lowerBound {
+            add(field, "too_short", "must be at least \(length.lowerBound) characters")
+        } else if trimmed.count > length.upperBound {
+            add(field, "too_long", "must be at most \(length.upperBound) characters")
+        }
+        return trimmed
+    }
+
+    /// An email address; returns it lower-cased (emails are stored lower-case).
+    @discardableResult
+    public mutating func email(_ field: String, _ value: String?, required: Bool = true) -> String? {
+        guard let value else {
+            if required { add(field, "required", "is required") }
+            return nil
+        }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        if !Self.isEmail(trimmed) {
+            add(field, "invalid_email", "must be a valid email address")
+        }
+        return trimmed
+    }
+
+    public static func isEmail(_ value: String) -> Bool {
+        guard value.utf8.count <= 254, value.firstMatch(of: /^[^\s@]+@[^\s@]+\.[^\s@]+$/) != nil else { return false }
+        return !value.contains("..")
+    }
+
+    /// Throws a 422 with every collected error, if any.
+    public func check() throws {
+        if !errors.isEmpty { throw APIError.validation(errors) }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The kernel's shared machinery, built once at start-up and handed to its routes and to
+/// plugins: database, auth primitives, per-tenant plugin state.
+public struct KernelServices: Sendable {
+    public let configuration: CRMConfiguration
+    public let registry: PluginRegistry
+    public let database: Database
+    public let passwords: PasswordHasher
+    public let accessTokens: AccessTokens
+    public let apiKeys: APIKeys
+    public let pluginStates: PluginStates
+    let refreshTokens: RefreshTokenStore
+
+    public var logger: Logger { database.logger }
+
+    public init(configuration: CRMConfiguration, registry: PluginRegistry, database: Database) async {
+        self.configuration = configuration
+        self.registry = registry
+        self.database = database
+        self.passwords = PasswordHasher(cost: configuration.bcryptCost)
+        // Development without secrets (tests, tools): a random per-process secret.
+        self.accessTokens = await AccessTokens(
+            secret: configuration.jwtSecret ?? SecretToken.generate(), issuer: configuration.publicURL)
+        self.apiKeys = APIKeys(database: database)
+        self.pluginStates = PluginStates(database: database, registry: registry)
+        self.refreshTokens = RefreshTokenStore(logger: database.logger)
+    }
+
+    /// Creates an organization owned by `userID`, with the default plugins enabled, inside the
+    /// caller's transaction (which must act as the new organization).
+    func createOrganization(
+        id: UUID, name: String, currency: String, ownerID: UUID, on connection: PostgresConnection
+    ) async throws -> OrganizationView {
+        let rows = try await connection.query(
+            "INSERT INTO organizations (id, name, currency) VALUES (\(id), \(name), \(currency)) RETURNING created_at",
+            logger: logger)
+        var created = Date()
+        for try await date in rows.decode(Date.self) { created = date }
+        try await connection.query(
+            "INSERT INTO memberships (org_id, user_id, role) VALUES (\(id), \(ownerID), 'owner')", logger: logger)
+        try await pluginStates.seedDefaults(for: id, on: connection)
+        return OrganizationView(id: id.text, name: name, currency: currency, createdAt: created, role: Role.owner.rawValue)
+    }
+
+    /// A new access + refresh token pair for `user` in `organization` (refresh token stored in
+    /// the caller's transaction; `family` nil starts a new login).
+    func tokenPair(
+        user: UserView, organization: OrganizationView, role: Role, family: UUID? = nil, on connection: PostgresConnection
+    ) async throws -> TokenPairView {
+        guard let userID = UUID(uuidString: user.id), let orgID = UUID(uuidString: organization.id) else {
+            throw APIError.internalError()
+        }
+        let refresh = try await refreshTokens.issue(
+            userID: userID, organizationID: orgID, familyID: family ?? UUID(), on: connection)
+        let access = try await accessTokens.issue(userID: userID, organizationID: orgID, role: role)
+        var organization = organization
+        organization.role = role.rawValue
+        return TokenPairView(user: user, organization: organization, accessToken: access, refreshToken: refresh)
+    }
+
+    func user(_ id: UUID, on connection: PostgresConnection) async throws -> UserView? {
+        let rows = try await connection.query("SELECT id, email, name, created_at FROM users WHERE id = \(id)", logger: logger)
+        for try await (id, email, name, created) in rows.decode((UUID, String, String, Date).self) {
+            return UserView(id: id.text, email: email, name: name, createdAt: created)
+        }
+        return nil
+    }
+
+    /// The organizations `userID` belongs to, oldest membership first (needs the user's scope).
+    func memberships(of userID: UUID, on connection: PostgresConnection) async throws -> [OrganizationView] {
+        let rows = try await connection.query(
+            """
+            SELECT o.id, o.name, o.currency, o.created_at, m.role
+            FROM memberships m JOIN organizations o ON o.id = m.org_id
+            WHERE m.user_id = \(userID) ORDER BY m.created_at, o.id
+            """, logger: logger)
+        var result: [OrganizationView] = []
+        for try await (id, name, currency, created, role) in rows.decode((UUID, String, String, Date, String).self) {
+            result.append(OrganizationView(id: id.text, name: name, currency: currency, createdAt: created, role: role))
+        }
+        return result
+    }
+}
