@@ -40,17 +40,16 @@ struct AuthRoutes {
         let userID = UUID()
         let orgID = UUID()
         let pair = try await services.database.transaction(TenantScope(organizationID: orgID, userID: userID)) { connection in
-            let rows: PostgresRowSequence
+            var created = Date()
             do {
-                rows = try await connection.query(
+                let rows = try await connection.query(
                     "INSERT INTO users (id, email, name, password_hash) VALUES (\(userID), \(email), \(name), \(hash)) RETURNING created_at",
                     logger: logger)
+                for try await date in rows.decode(Date.self) { created = date }
             } catch where SQLState.isUniqueViolation(error) {
                 throw APIError(.conflict, "an account with this email already exists",
                                errors: [FieldError(field: "email", code: "taken", message: "is already registered")])
             }
-            var created = Date()
-            for try await date in rows.decode(Date.self) { created = date }
             let user = UserView(id: userID.text, email: email, name: name, createdAt: created)
             let organization = try await services.createOrganization(
                 id: orgID, name: orgName.isEmpty ? "\(name)'s organization" : orgName, currency: "USD",
