@@ -99,7 +99,12 @@ let package = Package(
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting"], path: "Tests/ScriptingTests"),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Host", "Kernel", "TestSupport"],
+            dependencies: [
+                "Host", "Kernel", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/EndToEndTests"
         ),
     ]

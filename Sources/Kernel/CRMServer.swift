@@ -48,7 +48,7 @@ public struct CRMServer: Sendable {
         }
         ServiceRoutes(database: database, readiness: readiness, prometheus: prometheus).register(on: router)
 
-        let api = router.group("/api/v1")
+        let api = router.group("/api/v1").add(middleware: ReadinessGate(readiness: readiness))
         let kernelRoutes = APIRoutes(group: api, pluginID: nil, pluginStates: services.pluginStates)
         AuthRoutes(services: services).register(on: kernelRoutes)
         OAuthRoutes(services: services).register(on: kernelRoutes)

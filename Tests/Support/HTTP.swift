@@ -4,8 +4,14 @@ import Kernel
 import NIOCore
 import NIOHTTP1
 
-/// Minimal HTTP calls for tests, on AsyncHTTPClient's shared client.
+/// Minimal HTTP calls for tests. Redirects are not followed: tests look at them.
 public enum HTTP {
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     public struct Response: Sendable {
         public let status: Int
         public let headers: HTTPHeaders
@@ -26,7 +32,7 @@ public enum HTTP {
             request.body = .bytes(ByteBuffer(data: body))
             if headers["Content-Type"] == nil { request.headers.add(name: "Content-Type", value: "application/json") }
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await client.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 16 << 20)
         return Response(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
     }

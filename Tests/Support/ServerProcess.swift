@@ -15,8 +15,8 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// The `crm` binary built by the test script (`CRM_BINARY`), else the debug build.
     public static var binaryPath: String {
-        ProcessInfo.processInfo.environment["CRM_BINARY"]
-            ?? FileManager.default.currentDirectoryPath + "/.build/debug/crm"
+        let path = ProcessInfo.processInfo.environment["CRM_BINARY"] ?? ".build/debug/crm"
+        return path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
     /// Starts `crm <arguments>` with exactly `environment` (plus PATH) in `directory`.

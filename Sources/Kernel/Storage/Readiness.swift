@@ -1,3 +1,4 @@
+import Hummingbird
 import Synchronization
 
 /// Whether start-up work (migrations) has finished; `/readyz` answers 503 until it has.
@@ -9,4 +10,31 @@ public final class Readiness: Sendable {
     public var isMigrated: Bool { migrated.load(ordering: .acquiring) }
 
     public func markMigrated() { migrated.store(true, ordering: .releasing) }
+
+    /// Waits (polling; only ever during start-up) until migrations are done or `timeout` passes.
+    public func waitUntilMigrated(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !isMigrated {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+}
+
+/// Holds API requests that arrive while the server is still migrating, instead of letting them
+/// fail on tables that do not exist yet.
+struct ReadinessGate: RouterMiddleware {
+    typealias Context = CRMRequestContext
+
+    let readiness: Readiness
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if !readiness.isMigrated {
+            guard await readiness.waitUntilMigrated(timeout: .seconds(30)) else {
+                throw APIError(.internalError, "the server is still starting; retry shortly")
+            }
+        }
+        return try await next(request, context)
+    }
 }
