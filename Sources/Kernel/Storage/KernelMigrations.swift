@@ -5,8 +5,8 @@
 /// forced on them (the owner, which the server's role is, is not exempt). Users, refresh
 /// tokens and OAuth state belong to people, not to one tenant: they are global tables
 /// (reference tables on Citus) that queries reach only by unguessable keys or the user's id.
-enum KernelMigrations {
-    static let all: [Migration] = [tenancy]
+public enum KernelMigrations {
+    static let all: [Migration] = [tenancy, records]
 
     static let tenancy = Migration("0001_tenancy_auth", """
         CREATE FUNCTION crm_current_org() RETURNS uuid LANGUAGE sql STABLE
@@ -117,4 +117,92 @@ enum KernelMigrations {
         CREATE POLICY tenant_isolation ON tenant_plugins
             USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
         """)
+
+    /// What the record store needs beside each entity's own table: field-level history, tags,
+    /// idempotency keys, and trigram indexes for text search.
+    static let records = Migration("0002_records", """
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+        CREATE TABLE record_history (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            id uuid NOT NULL,
+            entity text NOT NULL,
+            record_id uuid NOT NULL,
+            at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            actor jsonb NOT NULL,
+            action text NOT NULL,
+            changes jsonb NOT NULL,
+            PRIMARY KEY (org_id, id)
+        );
+        CREATE INDEX record_history_record ON record_history (org_id, record_id, at DESC, id DESC);
+
+        CREATE TABLE tags (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            id uuid NOT NULL DEFAULT gen_random_uuid(),
+            name text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (org_id, id),
+            UNIQUE (org_id, name)
+        );
+
+        CREATE TABLE idempotency_keys (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            actor text NOT NULL,
+            key text NOT NULL,
+            request_hash text NOT NULL,
+            status int NOT NULL,
+            body text NOT NULL,
+            location text,
+            etag text,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (org_id, actor, key)
+        );
+        CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);
+
+        ALTER TABLE record_history ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE record_history FORCE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_isolation ON record_history
+            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
+        ALTER TABLE tags ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE tags FORCE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_isolation ON tags
+            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
+        ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_isolation ON idempotency_keys
+            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
+        """)
+
+    /// Frozen once released: migrations that called it are checksummed, so a change here
+    /// would stop every existing installation. Add a new function for a new table shape.
+    ///
+    /// The DDL every entity table shares, for plugins' migrations: `<table>` with the system
+    /// columns, tenant isolation, and indexes for the default sort, tags and text search.
+    /// `columns` are the entity's own column definitions; `searchSQL` the expression (over
+    /// those columns) that `q` searches.
+    public static func entityTable(_ table: String, columns: [String], searchSQL: String) -> String {
+        """
+        CREATE TABLE \(table) (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            id uuid NOT NULL,
+            \(columns.joined(separator: ",\n    ")),
+            custom jsonb NOT NULL DEFAULT '{}',
+            tags text[] NOT NULL DEFAULT '{}',
+            version int NOT NULL DEFAULT 1,
+            created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            deleted_at timestamptz,
+            search_text text GENERATED ALWAYS AS (lower(\(searchSQL))) STORED,
+            PRIMARY KEY (org_id, id)
+        );
+        CREATE INDEX \(table)_created ON \(table) (org_id, created_at DESC, id DESC) WHERE deleted_at IS NULL;
+        CREATE INDEX \(table)_tags ON \(table) USING gin (tags);
+        CREATE INDEX \(table)_custom ON \(table) USING gin (custom jsonb_path_ops);
+        CREATE INDEX \(table)_search ON \(table) USING gin (search_text gin_trgm_ops);
+        ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE \(table) FORCE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_isolation ON \(table)
+            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
+        """
+    }
 }

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The id of a live record of another entity (or a member, `members`) in the same
+/// organization; the record store checks that it exists.
+public struct ReferenceFieldType: FieldType {
+    /// The entity referred to (`companies`, `deals`, `members`, …).
+    public let target: String
+
+    public init(_ target: String) { self.target = target }
+    public var name: String { "reference" }
+    public var sqlType: String { "uuid" }
+    public var jsonType: String { "string" }
+
+    public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
+        guard case .string(let text) = value, let id = UUID(uuidString: text) else {
+            throw FieldError(field: field.name, code: "invalid_reference", message: "must be the id (UUID) of a \(target) record")
+        }
+        return .string(id.text)
+    }
+}
+
+/// A set of ids of another entity's live records (`contactIds`).
+public struct ReferenceListFieldType: FieldType {
+    public let target: String
+
+    public init(_ target: String) { self.target = target }
+    public var name: String { "referenceList" }
+    public var sqlType: String { "uuid[]" }
+    public var jsonType: String { "array" }
+
+    public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
+        guard case .array(let items) = value, items.count <= (field.maxLength ?? 100) else {
+            throw FieldError(field: field.name, code: "invalid_type", message: "must be an array of at most \(field.maxLength ?? 100) ids")
+        }
+        var seen = Set<String>()
+        var ids: [JSONValue] = []
+        for item in items {
+            guard case .string(let text) = item, let id = UUID(uuidString: text) else {
+                throw FieldError(field: field.name, code: "invalid_reference", message: "must hold ids (UUIDs) of \(target) records")
+            }
+            if seen.insert(id.text).inserted { ids.append(.string(id.text)) }
+        }
+        return .array(ids)
+    }
+
+    public func sqlText(_ value: JSONValue) -> String {
+        "{" + (value.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",") + "}"
+    }
+
+    public func filterValue(_ text: String, field: FieldSpec) -> JSONValue? {
+        UUID(uuidString: text).map { .string($0.text) }
+    }
+}

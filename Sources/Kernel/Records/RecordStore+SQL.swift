@@ -1,0 +1,155 @@
+import Foundation
+import PostgresNIO
+
+extension RecordStore {
+    /// INSERT of a validated record, its tags and its history entry, in one statement.
+    func insert(
+        _ schema: EntitySchema, id: UUID, _ record: Record, changes: [String: (JSONValue, JSONValue)],
+        principal: Principal, on connection: PostgresConnection
+    ) async throws -> Stored {
+        var builder = SQLBuilder()
+        let org = builder.bind(principal.organizationID.text, as: "uuid")
+        var columns = ["org_id", "id"]
+        var values = [org, builder.bind(id.text, as: "uuid")]
+        for field in schema.fields {
+            columns.append(field.column)
+            values.append(bindValue(&builder, field, record[field.name]))
+        }
+        columns += ["custom", "tags"]
+        values.append(builder.bind((record["custom"] ?? .object([:])).serialized(), as: "jsonb"))
+        let tags = builder.bind(SQLBuilder.arrayLiteral(tagNames(record)), as: "text[]")
+        values.append(tags)
+        builder.append("""
+            WITH tagged AS (
+                INSERT INTO tags (org_id, name) SELECT \(org), unnest(\(tags)) ON CONFLICT DO NOTHING
+            ), row AS (
+                INSERT INTO \(schema.table) (\(columns.joined(separator: ", "))) VALUES (\(values.joined(separator: ", "))) RETURNING *
+            ), hist AS (
+                \(historySQL(&builder, schema, action: "create", changes: changes, principal: principal))
+            )
+            SELECT \(schema.jsonSQL), t.version FROM row t
+            """)
+        return try await storedRow(builder, id: id, on: connection)
+    }
+
+    /// UPDATE of a validated record (version + 1), its tags and history, in one statement.
+    func write(
+        _ schema: EntitySchema, id: UUID, _ record: Record, changes: [String: (JSONValue, JSONValue)],
+        principal: Principal, on connection: PostgresConnection
+    ) async throws -> Stored {
+        var builder = SQLBuilder()
+        let org = builder.bind(principal.organizationID.text, as: "uuid")
+        let recordID = builder.bind(id.text, as: "uuid")
+        var assignments: [String] = []
+        for field in schema.fields {
+            assignments.append("\(field.column) = \(bindValue(&builder, field, record[field.name]))")
+        }
+        assignments.append("custom = \(builder.bind((record["custom"] ?? .object([:])).serialized(), as: "jsonb"))")
+        let tags = builder.bind(SQLBuilder.arrayLiteral(tagNames(record)), as: "text[]")
+        assignments.append("tags = \(tags)")
+        assignments.append("version = t.version + 1")
+        assignments.append("updated_at = clock_timestamp()")
+        builder.append("""
+            WITH tagged AS (
+                INSERT INTO tags (org_id, name) SELECT \(org), unnest(\(tags)) ON CONFLICT DO NOTHING
+            ), row AS (
+                UPDATE \(schema.table) t SET \(assignments.joined(separator: ", "))
+                WHERE t.org_id = \(org) AND t.id = \(recordID) AND t.deleted_at IS NULL RETURNING t.*
+            ), hist AS (
+                \(historySQL(&builder, schema, action: "update", changes: changes, principal: principal))
+            )
+            SELECT \(schema.jsonSQL), t.version FROM row t
+            """)
+        return try await storedRow(builder, id: id, on: connection)
+    }
+
+    func storedRow(_ builder: SQLBuilder, id: UUID, on connection: PostgresConnection) async throws -> Stored {
+        let rows = try await connection.query(builder.query, logger: logger)
+        for try await (json, version) in rows.decode((String, Int).self) { return Stored(json: json, version: version, id: id) }
+        throw APIError.notFound("no record \(id.text)")
+    }
+
+    func bindValue(_ builder: inout SQLBuilder, _ field: FieldSpec, _ value: JSONValue?) -> String {
+        guard let value, !value.isNull else { return "NULL::\(field.type.sqlType)" }
+        return builder.bind(field.type.sqlText(value), as: field.type.sqlType)
+    }
+
+    func tagNames(_ record: Record) -> [String] {
+        (record["tags"]?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
+    /// The `INSERT INTO record_history … FROM row` part of a write statement.
+    func historySQL(
+        _ builder: inout SQLBuilder, _ schema: EntitySchema, action: String, changes: [String: (JSONValue, JSONValue)],
+        principal: Principal
+    ) -> String {
+        let changesJSON = JSONValue.object(changes.mapValues { .object(["from": $0.0, "to": $0.1]) }).serialized()
+        return """
+            INSERT INTO record_history (org_id, id, entity, record_id, actor, action, changes)
+            SELECT org_id, \(builder.bind(UUID().text, as: "uuid")), \(builder.bind(schema.name)), id,
+                   \(builder.bind(actorJSON(principal).serialized(), as: "jsonb")), \(builder.bind(action)),
+                   \(builder.bind(changesJSON, as: "jsonb")) FROM row
+            """
+    }
+
+    func actorJSON(_ principal: Principal) -> JSONValue {
+        switch principal.kind {
+        case .user(let id): return ["type": "user", "id": .string(id.text), "role": .string(principal.role.rawValue)]
+        case .apiKey(let id): return ["type": "apiKey", "id": .string(id.text), "role": .string(principal.role.rawValue)]
+        }
+    }
+
+    /// A history entry written on its own (delete, restore).
+    func history(
+        _ schema: EntitySchema, id: UUID, action: String, changes: [String: (JSONValue, JSONValue)],
+        principal: Principal, on connection: PostgresConnection
+    ) async throws {
+        let changesJSON = JSONValue.object(changes.mapValues { .object(["from": $0.0, "to": $0.1]) }).serialized()
+        let actor = actorJSON(principal).serialized()
+        try await connection.query(
+            """
+            INSERT INTO record_history (org_id, id, entity, record_id, actor, action, changes)
+            VALUES (\(principal.organizationID), \(UUID()), \(schema.name), \(id), \(actor)::jsonb, \(action), \(changesJSON)::jsonb)
+            """, logger: logger)
+    }
+
+    /// 422 naming each reference field whose id is not a live record of this organization.
+    func checkReferences(_ schema: EntitySchema, _ record: Record, _ principal: Principal, on connection: PostgresConnection) async throws {
+        var builder = SQLBuilder()
+        let org = builder.bind(principal.organizationID.text, as: "uuid")
+        var checks: [String] = []
+        var checked: [FieldSpec] = []
+        for field in schema.fields {
+            guard let value = record[field.name], !value.isNull else { continue }
+            let target: String
+            let ids: String
+            if let reference = field.type as? ReferenceFieldType {
+                target = reference.target
+                ids = "ARRAY[\(builder.bind(value.stringValue, as: "uuid"))]"
+            } else if let list = field.type as? ReferenceListFieldType {
+                guard let items = value.arrayValue, !items.isEmpty else { continue }
+                target = list.target
+                ids = builder.bind(list.sqlText(value), as: "uuid[]")
+            } else {
+                continue
+            }
+            if target == "members" {
+                checks.append("(SELECT count(*) FROM memberships WHERE org_id = \(org) AND user_id = ANY(\(ids))) = cardinality(\(ids))")
+            } else if let table = schemas.schema(target)?.table {
+                checks.append("(SELECT count(*) FROM \(table) WHERE org_id = \(org) AND id = ANY(\(ids)) AND deleted_at IS NULL) = cardinality(\(ids))")
+            } else {
+                continue
+            }
+            checked.append(field)
+        }
+        guard !checks.isEmpty else { return }
+        builder.append("SELECT ARRAY[\(checks.joined(separator: ", "))]")
+        let rows = try await connection.query(builder.query, logger: logger)
+        var results: [Bool] = []
+        for try await row in rows.decode([Bool].self) { results = row }
+        let errors = zip(checked, results).filter { !$0.1 }.map { field, _ in
+            FieldError(field: field.name, code: "invalid_reference", message: "does not refer to a live record of this organization")
+        }
+        if !errors.isEmpty { throw APIError.validation(errors) }
+    }
+}

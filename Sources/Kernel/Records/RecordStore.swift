@@ -1,0 +1,207 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The one implementation of API.md's record calls for every entity a plugin declares:
+/// validated writes with hooks, history, tags, references and optimistic concurrency; reads
+/// that hand PostgreSQL's JSON straight to the client. All of it runs in the tenant's scope
+/// (row-level security) and also filters on `org_id` explicitly.
+public struct RecordStore: Sendable {
+    let services: KernelServices
+    let hooks: HookBus
+    let schemas: Schemas
+
+    var database: Database { services.database }
+    var logger: Logger { services.logger }
+
+    /// A stored record as the API shows it, with its version (the ETag).
+    public struct Stored: Sendable {
+        public let json: String
+        public let version: Int
+        public let id: UUID
+
+        public var record: Record { JSONValue.parse(Data(json.utf8))?.objectValue ?? [:] }
+        public var etag: String { "\"\(version)\"" }
+    }
+
+    /// The precondition of a write: the version the client last saw (`If-Match`).
+    public enum Precondition: Sendable, Equatable {
+        case none
+        case version(Int)
+    }
+
+    // MARK: Reads
+
+    public func get(_ schema: EntitySchema, id: UUID, principal: Principal) async throws -> Stored {
+        let sql = "SELECT \(schema.jsonSQL), t.version FROM \(schema.table) t WHERE t.org_id = $1 AND t.id = $2 AND t.deleted_at IS NULL"
+        var binds = PostgresBindings()
+        binds.append(principal.organizationID)
+        binds.append(id)
+        return try await database.withScope(principal.scope) { connection in
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+            for try await (json, version) in rows.decode((String, Int).self) {
+                return Stored(json: json, version: version, id: id)
+            }
+            throw APIError.notFound("no \(schema.name) record \(id.text)")
+        }
+    }
+
+    // MARK: Writes
+
+    public func create(
+        _ schema: EntitySchema, body: [String: JSONValue], principal: Principal, depth: Int = 0
+    ) async throws -> Stored {
+        let tenant = try await services.pluginStates.tenant(principal.organizationID)
+        let input = try RecordInput.parse(body, schema: schema, customFields: customFields(schema, principal))
+        return try await database.transaction(principal.scope) { connection in
+            var record = input
+            record["custom"] = record["custom"] ?? .object([:])
+            record["tags"] = record["tags"] ?? .array([])
+            let changed = Set(RecordInput.changes(from: nil, to: record, schema: schema).keys)
+            var event = HookEvent(
+                name: "\(schema.name).beforeCreate", entity: schema.name, phase: .before, record: record,
+                previous: nil, changed: changed, actor: principal, depth: depth)
+            event = try await runBefore(event, also: "\(schema.name).beforeSave", tenant: tenant, on: connection)
+            record = event.record
+            try RecordInput.validateComplete(&record, schema: schema)
+            try await checkReferences(schema, record, principal, on: connection)
+            let id = UUID()
+            let changes = RecordInput.changes(from: nil, to: record, schema: schema)
+            let stored = try await insert(schema, id: id, record, changes: changes, principal: principal, on: connection)
+            try await runAfter(
+                event.renamed("\(schema.name).afterCreate"), also: "\(schema.name).afterSave", record: stored.record,
+                tenant: tenant, on: connection)
+            return stored
+        }
+    }
+
+    /// PUT (`replace`) or PATCH (`merge`) of a live record.
+    public func update(
+        _ schema: EntitySchema, id: UUID, body: [String: JSONValue], replace: Bool, precondition: Precondition,
+        principal: Principal, depth: Int = 0
+    ) async throws -> Stored {
+        let tenant = try await services.pluginStates.tenant(principal.organizationID)
+        let input = try RecordInput.parse(body, schema: schema, customFields: customFields(schema, principal))
+        return try await database.transaction(principal.scope) { connection in
+            let current = try await lock(schema, id: id, principal: principal, on: connection)
+            try check(precondition, current)
+            let previous = current.record
+            var record: Record
+            if replace {
+                record = ["custom": .object([:]), "tags": .array([])]
+                for field in schema.fields {
+                    record[field.name] = field.readOnly ? previous[field.name] ?? .null : .null
+                }
+                record.merge(input) { _, new in new }
+            } else {
+                record = previous
+                record.merge(input) { _, new in new }
+                // PATCH merges custom keys too; `null` clears one.
+                if case .object(let patch)? = input["custom"], case .object(var merged)? = previous["custom"] {
+                    for (key, value) in patch { merged[key] = value.isNull ? nil : value }
+                    record["custom"] = .object(merged)
+                }
+            }
+            let changed = Set(RecordInput.changes(from: previous, to: record, schema: schema).keys)
+            var event = HookEvent(
+                name: "\(schema.name).beforeUpdate", entity: schema.name, phase: .before, record: record,
+                previous: previous, changed: changed, actor: principal, depth: depth)
+            event = try await runBefore(event, also: "\(schema.name).beforeSave", tenant: tenant, on: connection)
+            record = event.record
+            try RecordInput.validateComplete(&record, schema: schema)
+            try await checkReferences(schema, record, principal, on: connection)
+            let changes = RecordInput.changes(from: previous, to: record, schema: schema)
+            guard !changes.isEmpty else { return current }
+            let stored = try await write(schema, id: id, record, changes: changes, principal: principal, on: connection)
+            try await runAfter(
+                event.renamed("\(schema.name).afterUpdate"), also: "\(schema.name).afterSave", record: stored.record,
+                tenant: tenant, on: connection)
+            return stored
+        }
+    }
+
+    /// Soft delete: the record disappears from reads; `restore` brings it back.
+    public func delete(_ schema: EntitySchema, id: UUID, precondition: Precondition, principal: Principal, depth: Int = 0) async throws {
+        let tenant = try await services.pluginStates.tenant(principal.organizationID)
+        try await database.transaction(principal.scope) { connection in
+            let current = try await lock(schema, id: id, principal: principal, on: connection)
+            try check(precondition, current)
+            let previous = current.record
+            let event = HookEvent(
+                name: "\(schema.name).beforeDelete", entity: schema.name, phase: .before, record: previous,
+                previous: previous, changed: [], actor: principal, depth: depth)
+            let checked = try await runBefore(event, also: nil, tenant: tenant, on: connection)
+            var builder = SQLBuilder()
+            let org = builder.bind(principal.organizationID.text, as: "uuid")
+            let record = builder.bind(id.text, as: "uuid")
+            builder.append("UPDATE \(schema.table) SET deleted_at = now(), version = version + 1 WHERE org_id = \(org) AND id = \(record)")
+            try await connection.query(builder.query, logger: logger)
+            try await history(schema, id: id, action: "delete", changes: [:], principal: principal, on: connection)
+            try await runAfter(checked.renamed("\(schema.name).afterDelete"), also: nil, record: previous, tenant: tenant, on: connection)
+        }
+    }
+
+    public func restore(_ schema: EntitySchema, id: UUID, principal: Principal) async throws -> Stored {
+        try await database.transaction(principal.scope) { connection in
+            var builder = SQLBuilder()
+            let org = builder.bind(principal.organizationID.text, as: "uuid")
+            let record = builder.bind(id.text, as: "uuid")
+            builder.append("""
+                UPDATE \(schema.table) t SET deleted_at = NULL, version = t.version + 1, updated_at = clock_timestamp()
+                WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NOT NULL
+                RETURNING \(schema.jsonSQL), t.version
+                """)
+            let rows = try await connection.query(builder.query, logger: logger)
+            var stored: Stored?
+            for try await (json, version) in rows.decode((String, Int).self) { stored = Stored(json: json, version: version, id: id) }
+            guard let stored else { throw APIError.notFound("no deleted \(schema.name) record \(id.text)") }
+            try await history(schema, id: id, action: "restore", changes: [:], principal: principal, on: connection)
+            return stored
+        }
+    }
+
+    // MARK: Pieces
+
+    func customFields(_ schema: EntitySchema, _ principal: Principal) -> CustomFieldSet {
+        CustomFieldSet.none(schema.name)
+    }
+
+    func check(_ precondition: Precondition, _ current: Stored) throws {
+        if case .version(let expected) = precondition, expected != current.version {
+            throw APIError(.preconditionFailed, "the record changed: it is at version \(current.version), not \(expected)")
+        }
+    }
+
+    /// The live record, locked until the transaction ends.
+    func lock(_ schema: EntitySchema, id: UUID, principal: Principal, on connection: PostgresConnection) async throws -> Stored {
+        var builder = SQLBuilder()
+        let org = builder.bind(principal.organizationID.text, as: "uuid")
+        let record = builder.bind(id.text, as: "uuid")
+        builder.append("SELECT \(schema.jsonSQL), t.version FROM \(schema.table) t WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NULL FOR UPDATE")
+        let rows = try await connection.query(builder.query, logger: logger)
+        for try await (json, version) in rows.decode((String, Int).self) { return Stored(json: json, version: version, id: id) }
+        throw APIError.notFound("no \(schema.name) record \(id.text)")
+    }
+
+    func runBefore(_ event: HookEvent, also second: String?, tenant: PluginStates.Tenant, on connection: PostgresConnection) async throws -> HookEvent {
+        var event = event
+        try await hooks.run(&event, enabled: tenant.enabled, on: connection)
+        if let second {
+            event = event.renamed(second)
+            try await hooks.run(&event, enabled: tenant.enabled, on: connection)
+        }
+        if !event.rejections.isEmpty { throw APIError.validation(event.rejections) }
+        return event
+    }
+
+    func runAfter(_ event: HookEvent, also second: String?, record: Record, tenant: PluginStates.Tenant, on connection: PostgresConnection) async throws {
+        var event = HookEvent(
+            name: event.name, entity: event.entity, phase: .after, record: record, previous: event.previous,
+            changed: event.changed, actor: event.actor, depth: event.depth)
+        try await hooks.run(&event, enabled: tenant.enabled, on: connection)
+        if let second {
+            event = event.renamed(second)
+            try await hooks.run(&event, enabled: tenant.enabled, on: connection)
+        }
+    }
+}
