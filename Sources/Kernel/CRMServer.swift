@@ -56,6 +56,8 @@ public struct CRMServer: Sendable {
         MemberRoutes(services: services).register(on: kernelRoutes)
         APIKeyRoutes(services: services).register(on: kernelRoutes)
         PluginRoutes(services: services).register(on: kernelRoutes)
+        SearchRoutes(services: services).register(on: kernelRoutes)
+        TagRoutes(services: services).register(on: kernelRoutes)
         for plugin in registry.plugins {
             let routes = APIRoutes(group: api, pluginID: plugin.manifest.id, pluginStates: services.pluginStates)
             plugin.register(into: PluginRegistrar(pluginID: plugin.manifest.id, routes: routes, services: services))

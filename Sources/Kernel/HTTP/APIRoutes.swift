@@ -5,7 +5,7 @@ import Hummingbird
 /// one place, that the caller is authenticated (401), holds the permission (403) and — for a
 /// plugin's routes — that the plugin is enabled for the caller's organization (404
 /// `plugin_disabled`), before the handler runs.
-public struct APIRoutes: Sendable {
+public struct APIRoutes {
     public typealias Handler = @Sendable (Request, CRMRequestContext, Principal) async throws -> Response
 
     let group: RouterGroup<CRMRequestContext>

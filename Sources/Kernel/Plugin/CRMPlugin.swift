@@ -16,7 +16,7 @@ extension CRMPlugin {
 /// What a plugin registers into while the server is built: its own routes under `/api/v1`
 /// (gated by the kernel: authentication, permissions, per-tenant enablement) and the kernel's
 /// services. It grows with the kernel (entity schemas, hooks); plugins only ever see this.
-public struct PluginRegistrar: Sendable {
+public struct PluginRegistrar {
     public let pluginID: String
     public let routes: APIRoutes
     public let services: KernelServices
@@ -25,5 +25,24 @@ public struct PluginRegistrar: Sendable {
         self.pluginID = pluginID
         self.routes = routes
         self.services = services
+    }
+}
+
+extension PluginRegistrar {
+    /// Declares an entity: the record store serves all of API.md's record calls for it.
+    public func entity(_ schema: EntitySchema) {
+        services.schemas.add(schema)
+        RecordRoutes(schema: schema, store: services.records).register(on: routes)
+    }
+
+    /// Subscribes to a hook event (e.g. `deals.beforeSave`); runs only for tenants that have
+    /// this plugin enabled.
+    public func on(_ event: String, order: Int = 100, _ handler: @escaping HookBus.Handler) {
+        services.hooks.on(event, order: order, pluginID: pluginID, handler)
+    }
+
+    /// Work for every new organization, in its creating transaction (e.g. a default pipeline).
+    public func onOrganizationCreated(_ step: @escaping OrganizationSetup.Step) {
+        services.organizationSetup.add(step)
     }
 }

@@ -7,12 +7,19 @@ import PostgresNIO
 /// that hand PostgreSQL's JSON straight to the client. All of it runs in the tenant's scope
 /// (row-level security) and also filters on `org_id` explicitly.
 public struct RecordStore: Sendable {
-    let services: KernelServices
-    let hooks: HookBus
-    let schemas: Schemas
+    public let database: Database
+    let pluginStates: PluginStates
+    public let hooks: HookBus
+    public let schemas: Schemas
 
-    var database: Database { services.database }
-    var logger: Logger { services.logger }
+    var logger: Logger { database.logger }
+
+    init(database: Database, pluginStates: PluginStates, hooks: HookBus, schemas: Schemas) {
+        self.database = database
+        self.pluginStates = pluginStates
+        self.hooks = hooks
+        self.schemas = schemas
+    }
 
     /// A stored record as the API shows it, with its version (the ETag).
     public struct Stored: Sendable {
@@ -48,12 +55,22 @@ public struct RecordStore: Sendable {
 
     // MARK: Writes
 
+    /// A create's outcome: the new record, or the first response to the same Idempotency-Key.
+    public enum Created: Sendable {
+        case created(Stored)
+        case replayed(Idempotency.Stored)
+    }
+
     public func create(
-        _ schema: EntitySchema, body: [String: JSONValue], principal: Principal, depth: Int = 0
-    ) async throws -> Stored {
-        let tenant = try await services.pluginStates.tenant(principal.organizationID)
-        let input = try RecordInput.parse(body, schema: schema, customFields: customFields(schema, principal))
+        _ schema: EntitySchema, body: [String: JSONValue], principal: Principal, depth: Int = 0,
+        idempotency: Idempotency.Key? = nil
+    ) async throws -> Created {
+        let tenant = try await pluginStates.tenant(principal.organizationID)
         return try await database.transaction(principal.scope) { connection in
+            if let idempotency, let replay = try await idempotency.replay(principal, on: connection, logger: logger) {
+                return .replayed(replay)
+            }
+            let input = try RecordInput.parse(body, schema: schema, customFields: customFields(schema, principal))
             var record = input
             record["custom"] = record["custom"] ?? .object([:])
             record["tags"] = record["tags"] ?? .array([])
@@ -71,7 +88,12 @@ public struct RecordStore: Sendable {
             try await runAfter(
                 event.renamed("\(schema.name).afterCreate"), also: "\(schema.name).afterSave", record: stored.record,
                 tenant: tenant, on: connection)
-            return stored
+            if let idempotency {
+                try await idempotency.remember(
+                    Idempotency.Stored(status: 201, body: stored.json, location: "/api/v1/\(schema.name)/\(id.text)", etag: stored.etag),
+                    principal, on: connection, logger: logger)
+            }
+            return .created(stored)
         }
     }
 
@@ -80,7 +102,7 @@ public struct RecordStore: Sendable {
         _ schema: EntitySchema, id: UUID, body: [String: JSONValue], replace: Bool, precondition: Precondition,
         principal: Principal, depth: Int = 0
     ) async throws -> Stored {
-        let tenant = try await services.pluginStates.tenant(principal.organizationID)
+        let tenant = try await pluginStates.tenant(principal.organizationID)
         let input = try RecordInput.parse(body, schema: schema, customFields: customFields(schema, principal))
         return try await database.transaction(principal.scope) { connection in
             let current = try await lock(schema, id: id, principal: principal, on: connection)
@@ -122,7 +144,7 @@ public struct RecordStore: Sendable {
 
     /// Soft delete: the record disappears from reads; `restore` brings it back.
     public func delete(_ schema: EntitySchema, id: UUID, precondition: Precondition, principal: Principal, depth: Int = 0) async throws {
-        let tenant = try await services.pluginStates.tenant(principal.organizationID)
+        let tenant = try await pluginStates.tenant(principal.organizationID)
         try await database.transaction(principal.scope) { connection in
             let current = try await lock(schema, id: id, principal: principal, on: connection)
             try check(precondition, current)

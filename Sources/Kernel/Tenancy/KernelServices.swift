@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The kernel's shared machinery, built once at start-up and handed to its routes and to
 /// plugins: database, auth primitives, per-tenant plugin state.
@@ -12,7 +13,12 @@ public struct KernelServices: Sendable {
     public let accessTokens: AccessTokens
     public let apiKeys: APIKeys
     public let pluginStates: PluginStates
+    public let hooks: HookBus
+    public let schemas: Schemas
+    public let records: RecordStore
     let refreshTokens: RefreshTokenStore
+    /// Plugin work for a new organization (e.g. the default pipeline), run in its transaction.
+    let organizationSetup: OrganizationSetup
 
     public var logger: Logger { database.logger }
 
@@ -26,7 +32,11 @@ public struct KernelServices: Sendable {
             secret: configuration.jwtSecret ?? SecretToken.generate(), issuer: configuration.publicURL)
         self.apiKeys = APIKeys(database: database)
         self.pluginStates = PluginStates(database: database, registry: registry)
+        self.hooks = HookBus()
+        self.schemas = Schemas()
+        self.records = RecordStore(database: database, pluginStates: pluginStates, hooks: hooks, schemas: schemas)
         self.refreshTokens = RefreshTokenStore(logger: database.logger)
+        self.organizationSetup = OrganizationSetup()
     }
 
     /// Creates an organization owned by `userID`, with the default plugins enabled, inside the
@@ -42,6 +52,7 @@ public struct KernelServices: Sendable {
         try await connection.query(
             "INSERT INTO memberships (org_id, user_id, role) VALUES (\(id), \(ownerID), 'owner')", logger: logger)
         try await pluginStates.seedDefaults(for: id, on: connection)
+        try await organizationSetup.run(organizationID: id, currency: currency, on: connection)
         return OrganizationView(id: id.text, name: name, currency: currency, createdAt: created, role: Role.owner.rawValue)
     }
 
@@ -82,5 +93,18 @@ public struct KernelServices: Sendable {
             result.append(OrganizationView(id: id.text, name: name, currency: currency, createdAt: created, role: role))
         }
         return result
+    }
+}
+
+/// Work plugins do when an organization is created, inside its creating transaction.
+public final class OrganizationSetup: Sendable {
+    public typealias Step = @Sendable (_ organizationID: UUID, _ currency: String, PostgresConnection) async throws -> Void
+
+    private let steps = Mutex<[Step]>([])
+
+    public func add(_ step: @escaping Step) { steps.withLock { $0.append(step) } }
+
+    func run(organizationID: UUID, currency: String, on connection: PostgresConnection) async throws {
+        for step in steps.withLock({ $0 }) { try await step(organizationID, currency, connection) }
     }
 }

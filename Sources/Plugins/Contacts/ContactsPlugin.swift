@@ -9,4 +9,11 @@ public struct ContactsPlugin: CRMPlugin {
         summary: "Contacts and companies",
         permissions: ["contacts.read", "contacts.write"],
         entities: ["contacts", "companies"])
+
+    public var migrations: [Migration] { [ContactsMigrations.tables] }
+
+    public func register(into registrar: PluginRegistrar) {
+        registrar.entity(CompanySchema.schema)
+        registrar.entity(ContactSchema.schema)
+    }
 }

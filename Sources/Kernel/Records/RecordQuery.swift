@@ -1,0 +1,236 @@
+import Foundation
+import Hummingbird
+
+/// A list request (API.md, Lists) parsed and checked against the schema: filters, sort,
+/// keyset cursor, limit, `q`, `includeTotal`. Unknown fields or operators, bad values and
+/// foreign cursors are 400s; the SQL it builds binds every value.
+struct RecordQuery {
+    enum Operator: String, CaseIterable {
+        case eq, ne, lt, lte, gt, gte, `in`, contains, startsWith, isNull
+    }
+
+    /// A sortable/filterable member: a field, a system column, or tags.
+    struct Member {
+        let name: String
+        let sql: String
+        let type: any FieldType
+        let spec: FieldSpec
+    }
+
+    struct Filter {
+        let member: Member
+        let op: Operator
+        let values: [JSONValue]
+    }
+
+    struct SortKey {
+        let member: Member
+        let descending: Bool
+    }
+
+    var filters: [Filter] = []
+    var sort: [SortKey] = []
+    var limit = 25
+    var cursor: [JSONValue]?
+    var text: String?
+    var includeTotal = false
+
+    static func member(_ name: String, in schema: EntitySchema) -> Member? {
+        switch name {
+        case "id":
+            let spec = FieldSpec("id", column: "id", ReferenceFieldType(schema.name))
+            return Member(name: name, sql: "t.id", type: spec.type, spec: spec)
+        case "createdAt", "updatedAt":
+            let spec = FieldSpec(name, column: name == "createdAt" ? "created_at" : "updated_at", DateTimeFieldType())
+            return Member(name: name, sql: "t.\(spec.column)", type: spec.type, spec: spec)
+        default:
+            guard let field = schema.field(name) else { return nil }
+            return Member(name: name, sql: "t.\(field.column)", type: field.type, spec: field)
+        }
+    }
+
+    static func parse(_ request: Request, schema: EntitySchema) throws -> RecordQuery {
+        var query = RecordQuery()
+        for (rawKey, rawValue) in request.uri.queryParameters {
+            let key = String(rawKey).removingPercentEncoding ?? String(rawKey)
+            let value = String(rawValue)
+            switch key {
+            case "limit":
+                guard let limit = Int(value), (1...100).contains(limit) else {
+                    throw APIError.badRequest("limit must be an integer from 1 to 100")
+                }
+                query.limit = limit
+            case "cursor":
+                query.cursor = try decodeCursor(value)
+            case "sort":
+                query.sort = try parseSort(value, schema: schema)
+            case "q":
+                let trimmed = value.trimmingCharacters(in: .whitespaces)
+                guard trimmed.count <= 200 else { throw APIError.badRequest("q is limited to 200 characters") }
+                query.text = trimmed.isEmpty ? nil : trimmed.lowercased()
+            case "includeTotal":
+                guard value == "true" || value == "false" else { throw APIError.badRequest("includeTotal must be true or false") }
+                query.includeTotal = value == "true"
+            default:
+                guard key.hasPrefix("filter[") else { throw APIError.badRequest("unknown query parameter '\(key)'") }
+                query.filters.append(try parseFilter(key, value, schema: schema))
+            }
+        }
+        if query.sort.isEmpty, let created = member("createdAt", in: schema) {
+            query.sort = [SortKey(member: created, descending: true)]
+        }
+        if let cursor = query.cursor, cursor.count != query.sort.count + 1 {
+            throw APIError.badRequest("the cursor does not belong to this sort order")
+        }
+        return query
+    }
+
+    static func parseSort(_ text: String, schema: EntitySchema) throws -> [SortKey] {
+        try text.split(separator: ",").map { part in
+            let descending = part.hasPrefix("-")
+            let name = String(descending ? part.dropFirst() : part)
+            guard let member = member(name, in: schema), !(member.type is ReferenceListFieldType) else {
+                throw APIError.badRequest("cannot sort by '\(name)'")
+            }
+            return SortKey(member: member, descending: descending)
+        }
+    }
+
+    /// `filter[field]` or `filter[field][op]`.
+    static func parseFilter(_ key: String, _ value: String, schema: EntitySchema) throws -> Filter {
+        let parts = key.dropFirst("filter".count).split(separator: "]").map { $0.dropFirst() }
+        guard (1...2).contains(parts.count), key.hasSuffix("]") else { throw APIError.badRequest("malformed filter '\(key)'") }
+        let name = String(parts[0])
+        let opName = parts.count == 2 ? String(parts[1]) : "eq"
+        guard let op = Operator(rawValue: opName) else {
+            throw APIError.badRequest("unknown filter operator '\(opName)' (use \(Operator.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let member: Member
+        if name == "tags" {
+            let spec = FieldSpec("tags", column: "tags", TextFieldType())
+            member = Member(name: "tags", sql: "t.tags", type: spec.type, spec: spec)
+            guard [.eq, .in].contains(op) else { throw APIError.badRequest("tags filter with eq or in only") }
+        } else {
+            guard let found = self.member(name, in: schema) else { throw APIError.badRequest("cannot filter on unknown field '\(name)'") }
+            member = found
+        }
+        switch op {
+        case .lt, .lte, .gt, .gte:
+            guard member.type.orderedOperators else { throw APIError.badRequest("\(opName) does not apply to '\(name)'") }
+        case .contains, .startsWith:
+            guard member.type.textOperators || member.type is ReferenceListFieldType else {
+                throw APIError.badRequest("\(opName) does not apply to '\(name)'")
+            }
+        default: break
+        }
+        if op == .isNull {
+            guard value == "true" || value == "false" else { throw APIError.badRequest("isNull takes true or false") }
+            return Filter(member: member, op: op, values: [.bool(value == "true")])
+        }
+        let texts = op == .in ? value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [value]
+        guard texts.count <= 100 else { throw APIError.badRequest("in takes at most 100 values") }
+        let values: [JSONValue] = try texts.map { text in
+            if op == .contains || op == .startsWith, !(member.type is ReferenceListFieldType) { return .string(text) }
+            if name == "tags" { return .string(text) }
+            guard let parsed = member.type.filterValue(text, field: member.spec) else {
+                throw APIError.badRequest("'\(text)' is not a valid value for '\(name)'")
+            }
+            return parsed
+        }
+        return Filter(member: member, op: op, values: values)
+    }
+
+    // MARK: Cursor
+
+    static func encodeCursor(_ values: [JSONValue]) -> String {
+        Base64URL.encode(Data(JSONValue.array(values).serialized().utf8))
+    }
+
+    static func decodeCursor(_ text: String) throws -> [JSONValue] {
+        guard text.count <= 2048, let data = Base64URL.decode(text), case .array(let values)? = JSONValue.parse(data), !values.isEmpty else {
+            throw APIError.badRequest("invalid cursor")
+        }
+        return values
+    }
+
+    // MARK: SQL
+
+    /// `WHERE` conditions (after the tenant's) for the filters and `q`.
+    func conditions(_ builder: inout SQLBuilder) -> [String] {
+        var conditions: [String] = []
+        for filter in filters {
+            let column = filter.member.sql
+            let type = filter.member.type
+            if filter.member.name == "tags" {
+                let tags = builder.bind(SQLBuilder.arrayLiteral(filter.values.compactMap(\.stringValue)), as: "text[]")
+                conditions.append(filter.op == .in ? "\(column) && \(tags)" : "\(column) @> \(tags)")
+                continue
+            }
+            if type is ReferenceListFieldType, filter.op != .isNull {
+                let ids = builder.bind(SQLBuilder.arrayLiteral(filter.values.compactMap(\.stringValue)), as: "uuid[]")
+                conditions.append(filter.op == .ne ? "NOT (\(column) && \(ids))" : "\(column) && \(ids)")
+                continue
+            }
+            let value = filter.values.first.map { type.sqlText($0) }
+            switch filter.op {
+            case .eq: conditions.append("\(column) = \(builder.bind(value, as: type.sqlType))")
+            case .ne: conditions.append("\(column) IS DISTINCT FROM \(builder.bind(value, as: type.sqlType))")
+            case .lt: conditions.append("\(column) < \(builder.bind(value, as: type.sqlType))")
+            case .lte: conditions.append("\(column) <= \(builder.bind(value, as: type.sqlType))")
+            case .gt: conditions.append("\(column) > \(builder.bind(value, as: type.sqlType))")
+            case .gte: conditions.append("\(column) >= \(builder.bind(value, as: type.sqlType))")
+            case .in:
+                let list = builder.bind(SQLBuilder.arrayLiteral(filter.values.map { type.sqlText($0) }), as: "\(type.sqlType)[]")
+                conditions.append("\(column) = ANY(\(list))")
+            case .contains:
+                conditions.append("\(column)::text ILIKE '%' || \(builder.bind(SQLBuilder.likeEscaped(value ?? ""))) || '%'")
+            case .startsWith:
+                conditions.append("\(column)::text ILIKE \(builder.bind(SQLBuilder.likeEscaped(value ?? ""))) || '%'")
+            case .isNull:
+                conditions.append(filter.values.first == .bool(true) ? "\(column) IS NULL" : "\(column) IS NOT NULL")
+            }
+        }
+        if let text {
+            conditions.append("t.search_text LIKE '%' || \(builder.bind(SQLBuilder.likeEscaped(text))) || '%'")
+        }
+        return conditions
+    }
+
+    /// The keyset condition "after the cursor" for the sort keys plus `id` (nulls last
+    /// ascending, first descending — PostgreSQL's defaults).
+    func cursorCondition(_ builder: inout SQLBuilder) -> String? {
+        guard let cursor else { return nil }
+        var keys = sort.map { ($0.member.sql, $0.member.type.sqlType, $0.descending) }
+        keys.append(("t.id", "uuid", sort.last?.descending ?? true))
+        func after(_ index: Int) -> String {
+            let (column, type, descending) = keys[index]
+            let value = cursor[index]
+            let isLast = index == keys.count - 1
+            if value.isNull {
+                // Ascending: nulls come last, so only later nulls follow. Descending: nulls first.
+                let tail = isLast ? "false" : "(\(column) IS NULL AND \(after(index + 1)))"
+                return descending ? "(\(column) IS NOT NULL OR \(tail))" : tail
+            }
+            let bound = builder.bind(value.stringValue ?? value.serialized(), as: type)
+            let beyond = descending ? "\(column) < \(bound)" : "(\(column) > \(bound) OR \(column) IS NULL)"
+            let tail = isLast ? "" : " OR (\(column) = \(bound) AND \(after(index + 1)))"
+            return "(\(beyond)\(tail))"
+        }
+        return after(0)
+    }
+
+    var orderSQL: String {
+        let keys = sort.map { "\($0.member.sql) \($0.descending ? "DESC" : "ASC")" }
+        return (keys + ["t.id \(sort.last?.descending ?? true ? "DESC" : "ASC")"]).joined(separator: ", ")
+    }
+
+    /// SQL of a JSON array of the sort values of a row (full precision), for the next cursor.
+    var cursorValuesSQL: String {
+        let values = sort.map { key -> String in
+            key.member.type.sqlType == "timestamptz"
+                ? "to_char(\(key.member.sql) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+                : key.member.sql
+        }
+        return "json_build_array(\((values + ["t.id"]).joined(separator: ", ")))::text"
+    }
+}

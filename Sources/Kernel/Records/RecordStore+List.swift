@@ -1,0 +1,45 @@
+import Foundation
+import PostgresNIO
+
+extension RecordStore {
+    /// One page of live records as the API's list JSON, assembled from PostgreSQL's row JSON
+    /// without re-encoding it.
+    func list(_ schema: EntitySchema, query: RecordQuery, principal: Principal) async throws -> String {
+        var builder = SQLBuilder()
+        let org = builder.bind(principal.organizationID.text, as: "uuid")
+        var conditions = ["t.org_id = \(org)", "t.deleted_at IS NULL"] + query.conditions(&builder)
+        var countBuilder = builder
+        let countConditions = conditions
+        if let after = query.cursorCondition(&builder) { conditions.append(after) }
+        builder.append("""
+            SELECT \(schema.jsonSQL), \(query.cursorValuesSQL) FROM \(schema.table) t
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(query.orderSQL) LIMIT \(query.limit + 1)
+            """)
+        countBuilder.append("SELECT count(*) FROM \(schema.table) t WHERE \(countConditions.joined(separator: " AND "))")
+
+        return try await database.withScope(principal.scope) { connection in
+            let rows = try await connection.query(builder.query, logger: logger)
+            var items: [(json: String, cursor: String)] = []
+            for try await (json, cursorValues) in rows.decode((String, String).self) {
+                items.append((json, cursorValues))
+            }
+            // One row more than the page was asked for: there is a next page.
+            let hasMore = items.count > query.limit
+            if hasMore { items.removeLast() }
+            var body = "{\"data\":[" + items.map(\.json).joined(separator: ",") + "]"
+            body += ",\"nextCursor\":" + (hasMore ? nextCursor(items.last?.cursor) : "null")
+            if query.includeTotal {
+                let counted = try await connection.query(countBuilder.query, logger: logger)
+                var total = 0
+                for try await count in counted.decode(Int.self) { total = count }
+                body += ",\"total\":\(total)"
+            }
+            return body + "}"
+        }
+    }
+
+    private func nextCursor(_ values: String?) -> String {
+        guard let values, case .array(let array)? = JSONValue.parse(Data(values.utf8)) else { return "null" }
+        return "\"" + RecordQuery.encodeCursor(array) + "\""
+    }
+}

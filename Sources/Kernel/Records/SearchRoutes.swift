@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+
+/// `GET /search?q=&types=&limit=`: one ranked list across the searchable entities the tenant
+/// has enabled, by trigram similarity on each table's `search_text` (GIN-indexed).
+struct SearchRoutes {
+    let services: KernelServices
+
+    func register(on routes: APIRoutes) {
+        routes.get("/search", requires: .recordsRead) { request, _, principal in
+            try await search(request, principal)
+        }
+    }
+
+    func search(_ request: Request, _ principal: Principal) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        guard let q = parameters.get("q")?.trimmingCharacters(in: .whitespaces).lowercased(), !q.isEmpty, q.count <= 200 else {
+            throw APIError.badRequest("q is required (1-200 characters)")
+        }
+        let limit = try RecordResponse.limit(request)
+        let tenant = try await services.pluginStates.tenant(principal.organizationID)
+        let available = services.schemas.all.filter { tenant.enabled[$0.pluginID] == true }
+        var chosen = available
+        if let types = parameters.get("types") {
+            let wanted = types.split(separator: ",").map(String.init)
+            for type in wanted where services.schemas.schema(type) == nil {
+                throw APIError.badRequest("unknown type '\(type)'")
+            }
+            chosen = available.filter { wanted.contains($0.name) }
+        }
+        guard !chosen.isEmpty else { return try JSONResponse.make(.ok, DataEnvelope([JSONValue]())) }
+
+        var builder = SQLBuilder()
+        let org = builder.bind(principal.organizationID.text, as: "uuid")
+        let pattern = builder.bind("%" + SQLBuilder.likeEscaped(q) + "%")
+        let text = builder.bind(q)
+        let parts = chosen.map { schema in
+            """
+            SELECT \(builder.bind(schema.name)) AS type, t.id, \(schema.titleSQL) AS title, left(t.search_text, 160) AS snippet,
+                   similarity(t.search_text, \(text)) AS rank
+            FROM \(schema.table) t WHERE t.org_id = \(org) AND t.deleted_at IS NULL AND t.search_text LIKE \(pattern)
+            """
+        }
+        builder.append("""
+            SELECT json_build_object('type', type, 'id', id, 'title', title, 'snippet', snippet, 'rank', round(rank::numeric, 4))::text
+            FROM (\(parts.joined(separator: " UNION ALL "))) found ORDER BY rank DESC, id LIMIT \(limit)
+            """)
+        let body = try await services.database.withScope(principal.scope) { connection in
+            let rows = try await connection.query(builder.query, logger: services.logger)
+            var items: [String] = []
+            for try await item in rows.decode(String.self) { items.append(item) }
+            return "{\"data\":[" + items.joined(separator: ",") + "]}"
+        }
+        return RecordResponse.raw(.ok, body)
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+
+/// `/tags`: the organization's tag names. Records take tags by name on write (new names are
+/// added here); deleting a tag removes it from every record.
+struct TagRoutes {
+    let services: KernelServices
+
+    var logger: Logger { services.logger }
+
+    struct TagView: Encodable {
+        let id: String
+        let name: String
+        let createdAt: Date
+    }
+
+    func register(on routes: APIRoutes) {
+        routes.get("/tags", requires: .recordsRead) { _, _, principal in
+            let tags = try await services.database.withScope(principal.scope) { connection in
+                let rows = try await connection.query(
+                    "SELECT id, name, created_at FROM tags WHERE org_id = \(principal.organizationID) ORDER BY lower(name), id",
+                    logger: logger)
+                var tags: [TagView] = []
+                for try await (id, name, created) in rows.decode((UUID, String, Date).self) {
+                    tags.append(TagView(id: id.text, name: name, createdAt: created))
+                }
+                return tags
+            }
+            return try JSONResponse.make(.ok, DataEnvelope(tags))
+        }
+        routes.post("/tags", requires: .recordsWrite) { request, context, principal in
+            struct Body: Decodable { let name: String }
+            let body = try await JSONBody.decode(Body.self, request, context: context, allowedKeys: ["name"])
+            let name: String
+            do {
+                name = try RecordInput.normalizeTags(.array([.string(body.name)])).arrayValue?.first?.stringValue ?? ""
+            } catch let error as FieldError {
+                throw APIError.validation([FieldError(field: "name", code: error.code, message: error.message)])
+            }
+            let tag = try await services.database.withScope(principal.scope) { connection -> TagView? in
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO tags (org_id, name) VALUES (\(principal.organizationID), \(name))
+                    ON CONFLICT (org_id, name) DO NOTHING RETURNING id, created_at
+                    """, logger: logger)
+                for try await (id, created) in rows.decode((UUID, Date).self) { return TagView(id: id.text, name: name, createdAt: created) }
+                return nil
+            }
+            guard let tag else { throw APIError.conflict("the tag '\(name)' already exists") }
+            return try JSONResponse.make(.created, tag, headers: [.location: "/api/v1/tags/\(tag.id)"])
+        }
+        routes.delete("/tags/:id", requires: .recordsWrite) { _, context, principal in
+            let id = try context.uuidParameter("id")
+            try await services.database.transaction(principal.scope) { connection in
+                let rows = try await connection.query(
+                    "DELETE FROM tags WHERE org_id = \(principal.organizationID) AND id = \(id) RETURNING name", logger: logger)
+                var removed: String?
+                for try await name in rows.decode(String.self) { removed = name }
+                guard let removed else { throw APIError.notFound("no tag \(id.text)") }
+                for schema in services.schemas.all {
+                    var builder = SQLBuilder()
+                    let org = builder.bind(principal.organizationID.text, as: "uuid")
+                    let name = builder.bind(removed)
+                    builder.append("UPDATE \(schema.table) SET tags = array_remove(tags, \(name)) WHERE org_id = \(org) AND tags @> ARRAY[\(name)]")
+                    try await connection.query(builder.query, logger: logger)
+                }
+            }
+            return JSONResponse.noContent()
+        }
+    }
+}
