@@ -56,9 +56,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Scripting", dependencies: ["Kernel", "LuaShim"], path: "Sources/Scripting", swiftSettings: strict),
-        .target(name: "Contacts", dependencies: ["Kernel"], path: "Sources/Plugins/Contacts", swiftSettings: strict),
-        .target(name: "Deals", dependencies: ["Kernel"], path: "Sources/Plugins/Deals", swiftSettings: strict),
-        .target(name: "Activities", dependencies: ["Kernel"], path: "Sources/Plugins/Activities", swiftSettings: strict),
+        .target(name: "Contacts", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Contacts", swiftSettings: strict),
+        .target(name: "Deals", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Deals", swiftSettings: strict),
+        .target(name: "Activities", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Activities", swiftSettings: strict),
         .target(name: "CustomFields", dependencies: ["Kernel", "Scripting"], path: "Sources/Plugins/CustomFields", swiftSettings: strict),
         .executableTarget(
             name: "Host",

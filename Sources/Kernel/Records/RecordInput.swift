@@ -69,6 +69,10 @@ struct RecordInput {
         var errors: [FieldError] = []
         for field in schema.fields {
             guard let value = record[field.name], !value.isNull else {
+                if field.type is ReferenceListFieldType {
+                    record[field.name] = .array([])  // an empty list, never null
+                    continue
+                }
                 if field.required {
                     errors.append(FieldError(field: field.name, code: "required", message: "is required"))
                 }

@@ -38,7 +38,7 @@ extension EntitySchema {
 
     /// SQL producing the record's API JSON (text) from table alias `t`, so reads pass
     /// PostgreSQL's bytes straight to the client.
-    var jsonSQL: String {
+    public var jsonSQL: String {
         var pairs = ["'id', t.id"]
         for field in fields {
             pairs.append("'\(field.name)', \(Self.jsonValueSQL(field, "t.\(field.column)"))")

@@ -1,3 +1,5 @@
+import Foundation
+import Hummingbird
 import Kernel
 
 /// Tasks, calls, meetings, notes and emails linked to deals, contacts and companies.
@@ -10,4 +12,47 @@ public struct ActivitiesPlugin: CRMPlugin {
         dependsOn: ["contacts"],
         permissions: ["activities.read", "activities.write"],
         entities: ["activities"])
+
+    public var migrations: [Migration] { [ActivitiesMigrations.table] }
+
+    public func register(into registrar: PluginRegistrar) {
+        registrar.entity(ActivitySchema.schema)
+        let records = registrar.services.records
+        registrar.routes.post("/activities/:id/complete", requires: .declared("activities.write")) { request, context, principal in
+            let stored = try await records.update(
+                ActivitySchema.schema, id: try context.uuidParameter("id"),
+                body: ["completedAt": .string(DateTimeFieldType.format(Date()))], replace: false,
+                precondition: try RecordResponse.precondition(request), principal: principal)
+            return RecordResponse.record(.ok, stored)
+        }
+    }
+}
+
+/// An activity: what kind, what about, when, and what it is linked to.
+enum ActivitySchema {
+    static let schema = EntitySchema(
+        name: "activities", table: "activities", pluginID: "activities",
+        fields: [
+            FieldSpec("type", column: "type", SelectFieldType(), required: true, options: ["task", "call", "meeting", "note", "email"]),
+            FieldSpec("subject", column: "subject", TextFieldType(), required: true, maxLength: 200, searchable: true),
+            FieldSpec("body", column: "body", TextFieldType(), maxLength: 20_000, searchable: true),
+            FieldSpec("dueAt", column: "due_at", DateTimeFieldType()),
+            FieldSpec("completedAt", column: "completed_at", DateTimeFieldType()),
+            FieldSpec("dealId", column: "deal_id", ReferenceFieldType("deals")),
+            FieldSpec("contactId", column: "contact_id", ReferenceFieldType("contacts")),
+            FieldSpec("companyId", column: "company_id", ReferenceFieldType("companies")),
+            FieldSpec("ownerId", column: "owner_id", ReferenceFieldType("members")),
+        ],
+        titleSQL: "t.subject")
+}
+
+enum ActivitiesMigrations {
+    static let table = Migration("0001_activities", [
+        KernelMigrations.entityTable("activities", columns: [
+            "type text NOT NULL", "subject text NOT NULL", "body text", "due_at timestamptz", "completed_at timestamptz",
+            "deal_id uuid", "contact_id uuid", "company_id uuid", "owner_id uuid",
+        ], searchSQL: "coalesce(subject, '') || ' ' || coalesce(body, '')"),
+        "CREATE INDEX activities_deal ON activities (org_id, deal_id) WHERE deleted_at IS NULL",
+        "CREATE INDEX activities_due ON activities (org_id, due_at) WHERE deleted_at IS NULL AND completed_at IS NULL",
+    ].joined(separator: ";\n"))
 }

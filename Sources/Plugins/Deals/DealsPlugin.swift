@@ -10,4 +10,23 @@ public struct DealsPlugin: CRMPlugin {
         dependsOn: ["contacts"],
         permissions: ["deals.read", "deals.write"],
         entities: ["pipelines", "deals"])
+
+    public var migrations: [Migration] { [DealsMigrations.tables] }
+
+    public func register(into registrar: PluginRegistrar) {
+        registrar.entity(DealSchema.schema)
+        let pipelines = Pipelines(services: registrar.services)
+        registrar.onOrganizationCreated { organizationID, _, connection in
+            try await pipelines.createDefault(for: organizationID, on: connection)
+        }
+        let rules = DealRules(services: registrar.services, pipelines: pipelines)
+        registrar.on("deals.beforeSave", order: 10) { event, connection in
+            try await rules.resolveStage(&event, on: connection)
+        }
+        registrar.on("deals.afterSave", order: 10) { event, connection in
+            try await rules.trackStage(event, on: connection)
+        }
+        PipelineRoutes(services: registrar.services, pipelines: pipelines).register(on: registrar.routes)
+        DealMoveRoute(services: registrar.services).register(on: registrar.routes)
+    }
 }
