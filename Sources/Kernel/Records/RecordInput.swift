@@ -9,9 +9,15 @@ struct RecordInput {
     static let maxTagLength = 64
 
     /// The fields the body sets (normalised; `null` kept as a value), plus `custom` and `tags`.
-    static func parse(_ body: [String: JSONValue], schema: EntitySchema, customFields: CustomFieldSet) throws -> Record {
+    static func parse(_ body: [String: JSONValue], schema: EntitySchema, customFields: CustomFieldSet, mode: Mode) throws -> Record {
         var record: Record = [:]
         var errors: [FieldError] = []
+        if mode != .patch {
+            // Reported with the other errors; checked again after hooks (which may fill them).
+            for field in schema.fields where field.required && (body[field.name] ?? .null).isNull {
+                errors.append(FieldError(field: field.name, code: "required", message: "is required"))
+            }
+        }
         for (key, value) in body.sorted(by: { $0.key < $1.key }) {
             if key == "custom" {
                 do { record["custom"] = try customFields.normalize(value) } catch let error as APIError { errors += error.errors }

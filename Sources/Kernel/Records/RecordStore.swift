@@ -70,7 +70,7 @@ public struct RecordStore: Sendable {
             if let idempotency, let replay = try await idempotency.replay(principal, on: connection, logger: logger) {
                 return .replayed(replay)
             }
-            let input = try RecordInput.parse(body, schema: schema, customFields: customFields(schema, principal))
+            let input = try RecordInput.parse(body, schema: schema, customFields: customFields(schema, principal), mode: .create)
             var record = input
             record["custom"] = record["custom"] ?? .object([:])
             record["tags"] = record["tags"] ?? .array([])
@@ -103,7 +103,8 @@ public struct RecordStore: Sendable {
         principal: Principal, depth: Int = 0
     ) async throws -> Stored {
         let tenant = try await pluginStates.tenant(principal.organizationID)
-        let input = try RecordInput.parse(body, schema: schema, customFields: customFields(schema, principal))
+        let input = try RecordInput.parse(
+            body, schema: schema, customFields: customFields(schema, principal), mode: replace ? .replace : .patch)
         return try await database.transaction(principal.scope) { connection in
             let current = try await lock(schema, id: id, principal: principal, on: connection)
             try check(precondition, current)
