@@ -107,15 +107,9 @@ public enum KernelMigrations {
             USING (org_id = crm_current_org() OR user_id = crm_current_user())
             WITH CHECK (org_id = crm_current_org());
 
-        ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY;
-        ALTER TABLE api_keys FORCE ROW LEVEL SECURITY;
-        CREATE POLICY tenant_isolation ON api_keys
-            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
+        \(tenantIsolation("api_keys"))
 
-        ALTER TABLE tenant_plugins ENABLE ROW LEVEL SECURITY;
-        ALTER TABLE tenant_plugins FORCE ROW LEVEL SECURITY;
-        CREATE POLICY tenant_isolation ON tenant_plugins
-            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
+        \(tenantIsolation("tenant_plugins"))
         """)
 
     /// What the record store needs beside each entity's own table: field-level history, tags,
@@ -159,18 +153,9 @@ public enum KernelMigrations {
         );
         CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);
 
-        ALTER TABLE record_history ENABLE ROW LEVEL SECURITY;
-        ALTER TABLE record_history FORCE ROW LEVEL SECURITY;
-        CREATE POLICY tenant_isolation ON record_history
-            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
-        ALTER TABLE tags ENABLE ROW LEVEL SECURITY;
-        ALTER TABLE tags FORCE ROW LEVEL SECURITY;
-        CREATE POLICY tenant_isolation ON tags
-            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
-        ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
-        ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
-        CREATE POLICY tenant_isolation ON idempotency_keys
-            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
+        \(tenantIsolation("record_history"))
+        \(tenantIsolation("tags"))
+        \(tenantIsolation("idempotency_keys"))
         """)
 
     /// Frozen once released: migrations that called it are checksummed, so a change here
@@ -199,6 +184,14 @@ public enum KernelMigrations {
         CREATE INDEX \(table)_tags ON \(table) USING gin (tags);
         CREATE INDEX \(table)_custom ON \(table) USING gin (custom jsonb_path_ops);
         CREATE INDEX \(table)_search ON \(table) USING gin (search_text gin_trgm_ops);
+        \(tenantIsolation(table))
+        """
+    }
+
+    /// Row-level security for a tenant table: only rows of the session's organization are
+    /// visible or writable, for the table's owner too (FORCE). Frozen like `entityTable`.
+    public static func tenantIsolation(_ table: String) -> String {
+        """
         ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY;
         ALTER TABLE \(table) FORCE ROW LEVEL SECURITY;
         CREATE POLICY tenant_isolation ON \(table)

@@ -46,12 +46,6 @@ enum DealsMigrations {
         )
         """,
         "CREATE INDEX deal_stage_history_deal ON deal_stage_history (org_id, deal_id, entered_at)",
-    ].joined(separator: ";\n") + ";\n" + ["pipelines", "stages", "deal_stage_history"].map { table in
-        """
-        ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY;
-        ALTER TABLE \(table) FORCE ROW LEVEL SECURITY;
-        CREATE POLICY tenant_isolation ON \(table)
-            USING (org_id = crm_current_org()) WITH CHECK (org_id = crm_current_org());
-        """
-    }.joined(separator: "\n"))
+    ].joined(separator: ";\n") + ";\n"
+        + ["pipelines", "stages", "deal_stage_history"].map(KernelMigrations.tenantIsolation).joined(separator: "\n"))
 }
