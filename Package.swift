@@ -35,7 +35,7 @@ let package = Package(
             providers: [.apt(["liblua5.4-dev"])]
         ),
         // The only C that touches Lua's longjmp-based errors: allocator, hooks, trampolines.
-        .target(name: "LuaShim", dependencies: ["CLua"], path: "Sources/LuaShim"),
+        .target(name: "LuaShim", dependencies: ["CLua"], path: "Sources/LuaShim", linkerSettings: [.linkedLibrary("m")]),
         .target(
             name: "Kernel",
             dependencies: [

@@ -4,35 +4,66 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Opaque to Swift: Swift only ever holds a pointer and calls the functions below, none of
-   which lets a Lua error (longjmp) escape. */
+/* Everything Swift needs from Lua, as functions that never let a Lua error (longjmp) escape:
+   each runs Lua in protected mode and reports failures as status codes and messages. Values
+   cross the boundary as JSON text, encoded and decoded in C inside protected calls. */
+
 typedef struct lua_State lua_State;
 
-/* Creates a Lua state whose allocator refuses to grow past `memory_limit` bytes, with only the
-   sandbox's libraries loaded (no io, os except time/date/clock, package, debug, load of binary
-   chunks, string.dump, collectgarbage). NULL when even the base state does not fit. */
+/* ---- the simple evaluator (one chunk, first result) ------------------------------------ */
+
 lua_State *crm_lua_new_sandbox(size_t memory_limit);
-
 void crm_lua_close(lua_State *L);
-
-/* Bytes currently allocated by the state. */
 size_t crm_lua_memory_used(lua_State *L);
-
-/* Loads `code` as a text chunk and runs it in protected mode; on success leaves its first
-   result on the stack and returns 0. On failure returns non-zero and copies the error message
-   (always NUL-terminated) into `error`. */
 int crm_lua_eval(lua_State *L, const char *code, size_t length, const char *chunk_name,
                  char *error, size_t error_capacity);
-
-/* Reading the value on top of the stack without raising. */
-int crm_lua_top_type(lua_State *L);               /* LUA_T* constant */
+int crm_lua_top_type(lua_State *L);
 double crm_lua_top_number(lua_State *L);
 int crm_lua_top_is_integer(lua_State *L);
 int64_t crm_lua_top_integer(lua_State *L);
 int crm_lua_top_boolean(lua_State *L);
-/* Copies the top string (only when it is a string, never converts) and returns its length,
-   or -1 when it is not a string. */
 long crm_lua_top_string(lua_State *L, char *out, size_t capacity);
 void crm_lua_pop(lua_State *L, int n);
+
+/* ---- the script runtime ---------------------------------------------------------------- */
+
+/* Outcome of crm_script_load / crm_run_resume. */
+enum {
+    CRM_DONE = 0,       /* finished; crm_output holds the result JSON */
+    CRM_HOST_CALL = 1,  /* the script called crm.<fn>; crm_output holds {"fn":…,"args":[…]} */
+    CRM_ERROR = 2,      /* failed; crm_output holds the message */
+};
+
+typedef struct crm_runtime crm_runtime;
+
+/* A state for one tenant's scripts: memory cap in bytes. NULL if it cannot be created. */
+crm_runtime *crm_runtime_new(size_t memory_limit);
+void crm_runtime_free(crm_runtime *runtime);
+size_t crm_runtime_memory(crm_runtime *runtime);
+
+/* Loads `code` (text only) as script `name` in its own environment, runs the chunk under the
+   given limits and keeps the table it returns. On CRM_DONE, crm_output is the script's
+   description as JSON: {"name","version","description","triggers":[…],"config":{…},"fields":{…}}. */
+int crm_script_load(crm_runtime *runtime, const char *name, const char *code, size_t length,
+                    int64_t instruction_limit, double time_limit_ms);
+
+/* Starts `on[event]` of a loaded script with the event (JSON) and the plugin config (JSON),
+   under the limits; then runs it until it finishes or calls the host. */
+int crm_run_start(crm_runtime *runtime, const char *name, const char *event_name,
+                  const char *event_json, size_t event_length, const char *config_json, size_t config_length,
+                  int64_t instruction_limit, double time_limit_ms);
+
+/* Resumes after a host call with its reply (JSON); `is_error` makes the call raise the reply
+   (a string) as a Lua error inside the script. */
+int crm_run_resume(crm_runtime *runtime, const char *reply_json, size_t reply_length, int is_error);
+
+/* The text of the last outcome (result, host call or error message); valid until the next call. */
+const char *crm_output(crm_runtime *runtime, size_t *length);
+
+/* Instructions the current run has executed (to the hook's granularity). */
+int64_t crm_run_instructions(crm_runtime *runtime);
+
+/* Ends the current run (if any) and releases its coroutine. */
+void crm_run_finish(crm_runtime *runtime);
 
 #endif

@@ -1,0 +1,46 @@
+#ifndef CRM_LUA_SHIM_INTERNAL_H
+#define CRM_LUA_SHIM_INTERNAL_H
+
+#include "../CLua/shim.h"
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable text outside Lua's memory (JSON output, host-call requests). Using luaL_Buffer
+   while pushing other values is not allowed, so JSON is built here. */
+typedef struct crm_text {
+    char *data;
+    size_t length;
+    size_t capacity;
+} crm_text;
+
+#define CRM_TEXT_MAX (16u << 20)
+
+void crm_text_add(lua_State *L, crm_text *text, const char *s, size_t n);
+void crm_text_clear(crm_text *text);
+
+/* Per-state bookkeeping, the allocator's userdata. */
+typedef struct crm_limits {
+    size_t used;
+    size_t limit;
+    int64_t instructions;
+    int64_t instruction_limit;
+    double deadline_ms;          /* monotonic clock; 0 = none */
+    int killed;                  /* a limit was hit: protected calls must not swallow it */
+    const char *kill_reason;
+    crm_text scratch;            /* crm.json.encode's output */
+} crm_limits;
+
+void *crm_alloc(void *ud, void *ptr, size_t old_size, size_t new_size);
+double crm_now_ms(void);
+
+/* Opens the sandboxed libraries into the state's globals (the template environments copy). */
+int crm_open_sandbox(lua_State *L);
+
+/* JSON <-> Lua, raising Lua errors on bad input (call in protected mode). */
+void crm_json_push(lua_State *L, const char *text, size_t length);
+void crm_json_encode(lua_State *L, int index, crm_text *text, int depth);
+
+#define CRM_ARRAY_MT "crm.array"
+#define CRM_JSON_MAX_DEPTH 64
+
+#endif
