@@ -55,7 +55,16 @@ let package = Package(
             path: "Sources/Kernel",
             swiftSettings: strict
         ),
-        .target(name: "Scripting", dependencies: ["Kernel", "LuaShim"], path: "Sources/Scripting", swiftSettings: strict),
+        .target(
+            name: "Scripting",
+            dependencies: [
+                "Kernel", "LuaShim",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Scripting", swiftSettings: strict),
         .target(name: "Contacts", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Contacts", swiftSettings: strict),
         .target(name: "Deals", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Deals", swiftSettings: strict),
         .target(name: "Activities", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Activities", swiftSettings: strict),

@@ -3,8 +3,14 @@ import Contacts
 import CustomFields
 import Deals
 import Kernel
+import Scripting
 
-/// The native plugins this product ships with.
+/// The native plugins this product ships with, and the Lua runtime.
 enum BundledPlugins {
-    static let all: [any CRMPlugin] = [ContactsPlugin(), DealsPlugin(), ActivitiesPlugin(), CustomFieldsPlugin()]
+    static func all(environment: [String: String]) throws -> [any CRMPlugin] {
+        [
+            ContactsPlugin(), DealsPlugin(), ActivitiesPlugin(), CustomFieldsPlugin(),
+            ScriptingPlugin(limits: try ScriptLimits(environment: environment)),
+        ]
+    }
 }

@@ -54,7 +54,7 @@ struct Launcher {
         }
         self.configuration = configuration
         self.logger = Logger(label: "crm")
-        self.registry = try PluginRegistry(BundledPlugins.all)
+        self.registry = try PluginRegistry(BundledPlugins.all(environment: ProcessInfo.processInfo.environment))
     }
 
     /// Development without JWT secrets: generate them once and keep them beside the cluster.

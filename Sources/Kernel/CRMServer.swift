@@ -10,7 +10,8 @@ import ServiceLifecycle
 public struct CRMServer: Sendable {
     public let services: KernelServices
     public let prometheus: PrometheusCollectorRegistry
-    public let readiness = Readiness()
+    public var readiness: Readiness { services.readiness }
+    let background = BackgroundServices()
 
     public var configuration: CRMConfiguration { services.configuration }
     public var registry: PluginRegistry { services.registry }
@@ -60,7 +61,8 @@ public struct CRMServer: Sendable {
         TagRoutes(services: services).register(on: kernelRoutes)
         for plugin in registry.plugins {
             let routes = APIRoutes(group: api, pluginID: plugin.manifest.id, pluginStates: services.pluginStates)
-            plugin.register(into: PluginRegistrar(pluginID: plugin.manifest.id, routes: routes, services: services))
+            plugin.register(into: PluginRegistrar(
+                pluginID: plugin.manifest.id, routes: routes, services: services, background: background))
         }
         return router
     }
@@ -70,13 +72,15 @@ public struct CRMServer: Sendable {
             migrator: Migrator(client: database.client, logger: logger),
             sets: Self.migrationSets(for: registry),
             readiness: readiness)
-        let listener = TenantChangeListener(database: database, states: services.pluginStates)
+        let changes = services.tenantChanges
+        let listener = TenantChangeListener(database: database, states: services.pluginStates) { changes.changed($0) }
         let logger = self.logger
         let host = configuration.host
+        let router = makeRouter()
         return Application(
-            router: makeRouter(),
+            router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [database.client, startup, listener],
+            services: [database.client, startup, listener] + background.all,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info("listening", metadata: ["address": "http://\(host):\(port)"])

@@ -6,6 +6,8 @@ public struct Principal: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case user(UUID)
         case apiKey(UUID)
+        /// A tenant script's workflow writing through the record store.
+        case script(String)
     }
 
     public let kind: Kind
@@ -29,6 +31,7 @@ public struct Principal: Sendable, Equatable {
         switch kind {
         case .user(let id): return "user:\(id.uuidString.lowercased())"
         case .apiKey(let id): return "key:\(id.uuidString.lowercased())"
+        case .script(let name): return "script:\(name)"
         }
     }
 

@@ -1,3 +1,6 @@
+import ServiceLifecycle
+import Synchronization
+
 /// A module that adds capability to the kernel: its manifest, the SQL migrations it owns, and
 /// what it registers (entity schemas, routes, hook handlers) when the server is built.
 public protocol CRMPlugin: Sendable {
@@ -20,12 +23,26 @@ public struct PluginRegistrar {
     public let pluginID: String
     public let routes: APIRoutes
     public let services: KernelServices
+    let background: BackgroundServices
 
-    init(pluginID: String, routes: APIRoutes, services: KernelServices) {
+    init(pluginID: String, routes: APIRoutes, services: KernelServices, background: BackgroundServices) {
         self.pluginID = pluginID
         self.routes = routes
         self.services = services
+        self.background = background
     }
+
+    /// Runs `service` with the server (started and shut down gracefully with it).
+    public func run(_ service: any Service) {
+        background.add(service)
+    }
+}
+
+/// Services plugins start with the server (workers, listeners).
+final class BackgroundServices: Sendable {
+    private let list = Mutex<[any Service]>([])
+    func add(_ service: any Service) { list.withLock { $0.append(service) } }
+    var all: [any Service] { list.withLock { $0 } }
 }
 
 extension PluginRegistrar {

@@ -13,12 +13,16 @@ public struct PluginManifest: Sendable, Equatable {
     public var enabledByDefault: Bool
     /// The entity collections (path names) the plugin serves, e.g. `contacts`, `companies`.
     public var entities: [String]
+    /// Part of the product's core (always on, not listed under `/plugins`).
+    public var hidden: Bool
 
     public init(
         id: String, name: String, version: String, summary: String,
-        dependsOn: [String] = [], permissions: [String] = [], enabledByDefault: Bool = true, entities: [String] = []
+        dependsOn: [String] = [], permissions: [String] = [], enabledByDefault: Bool = true, entities: [String] = [],
+        hidden: Bool = false
     ) {
         self.entities = entities
+        self.hidden = hidden
         self.id = id
         self.name = name
         self.version = version

@@ -4,26 +4,26 @@ import Hummingbird
 /// A list request (API.md, Lists) parsed and checked against the schema: filters, sort,
 /// keyset cursor, limit, `q`, `includeTotal`. Unknown fields or operators, bad values and
 /// foreign cursors are 400s; the SQL it builds binds every value.
-struct RecordQuery {
+public struct RecordQuery: Sendable {
     enum Operator: String, CaseIterable {
         case eq, ne, lt, lte, gt, gte, `in`, contains, startsWith, isNull
     }
 
     /// A sortable/filterable member: a field, a system column, or tags.
-    struct Member {
+    struct Member: Sendable {
         let name: String
         let sql: String
         let type: any FieldType
         let spec: FieldSpec
     }
 
-    struct Filter {
+    struct Filter: Sendable {
         let member: Member
         let op: Operator
         let values: [JSONValue]
     }
 
-    struct SortKey {
+    struct SortKey: Sendable {
         let member: Member
         let descending: Bool
     }
@@ -50,10 +50,13 @@ struct RecordQuery {
     }
 
     static func parse(_ request: Request, schema: EntitySchema) throws -> RecordQuery {
+        try parse(request.uri.queryParameters.map { (String($0.key).removingPercentEncoding ?? String($0.key), String($0.value)) }, schema: schema)
+    }
+
+    /// The same from decoded `(name, value)` pairs (scripts' `crm.find` builds these).
+    public static func parse(_ items: [(String, String)], schema: EntitySchema) throws -> RecordQuery {
         var query = RecordQuery()
-        for (rawKey, rawValue) in request.uri.queryParameters {
-            let key = String(rawKey).removingPercentEncoding ?? String(rawKey)
-            let value = String(rawValue)
+        for (key, value) in items {
             switch key {
             case "limit":
                 guard let limit = Int(value), (1...100).contains(limit) else {

@@ -4,7 +4,7 @@ import PostgresNIO
 extension RecordStore {
     /// One page of live records as the API's list JSON, assembled from PostgreSQL's row JSON
     /// without re-encoding it.
-    func list(_ schema: EntitySchema, query: RecordQuery, principal: Principal) async throws -> String {
+    public func list(_ schema: EntitySchema, query: RecordQuery, principal: Principal) async throws -> String {
         var builder = SQLBuilder()
         let org = builder.bind(principal.organizationID.text, as: "uuid")
         var conditions = ["t.org_id = \(org)", "t.deleted_at IS NULL"] + query.conditions(&builder)

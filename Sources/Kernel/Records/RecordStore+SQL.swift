@@ -96,6 +96,7 @@ extension RecordStore {
         switch principal.kind {
         case .user(let id): return ["type": "user", "id": .string(id.text), "role": .string(principal.role.rawValue)]
         case .apiKey(let id): return ["type": "apiKey", "id": .string(id.text), "role": .string(principal.role.rawValue)]
+        case .script(let name): return ["type": "script", "id": .string(name), "role": .string(principal.role.rawValue)]
         }
     }
 

@@ -7,10 +7,14 @@ import Synchronization
 public struct TenantScope: Sendable, Hashable {
     public var organizationID: UUID?
     public var userID: UUID?
+    /// The workflow worker, which claims queued jobs of every tenant (`app.worker`; only the
+    /// job queue's policy honours it).
+    public var worker: Bool
 
-    public init(organizationID: UUID? = nil, userID: UUID? = nil) {
+    public init(organizationID: UUID? = nil, userID: UUID? = nil, worker: Bool = false) {
         self.organizationID = organizationID
         self.userID = userID
+        self.worker = worker
     }
 
     /// No tenant: row-level security shows no tenant rows at all.
@@ -33,8 +37,12 @@ final class ConnectionScopes: Sendable {
         scopes.withLock { _ = $0.removeValue(forKey: connection.id) }
         let org = scope.organizationID?.uuidString.lowercased() ?? ""
         let user = scope.userID?.uuidString.lowercased() ?? ""
+        let worker = scope.worker ? "on" : ""
         try await connection.query(
-            "SELECT set_config('app.org_id', \(org), false), set_config('app.user_id', \(user), false)", logger: logger)
+            """
+            SELECT set_config('app.org_id', \(org), false), set_config('app.user_id', \(user), false),
+                   set_config('app.worker', \(worker), false)
+            """, logger: logger)
         scopes.withLock { $0[connection.id] = scope }
     }
 

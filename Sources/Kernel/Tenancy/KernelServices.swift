@@ -19,6 +19,11 @@ public struct KernelServices: Sendable {
     let refreshTokens: RefreshTokenStore
     /// Plugin work for a new organization (e.g. the default pipeline), run in its transaction.
     let organizationSetup: OrganizationSetup
+    /// Caches keyed by tenant (scripts, custom fields) drop their entry here when the tenant's
+    /// settings change in any process (nil: drop everything).
+    public let tenantChanges = TenantChangeHandlers()
+    /// Set once migrations are done; background work waits for it.
+    public let readiness = Readiness()
 
     public var logger: Logger { database.logger }
 
@@ -106,5 +111,16 @@ public final class OrganizationSetup: Sendable {
 
     func run(organizationID: UUID, currency: String, on connection: PostgresConnection) async throws {
         for step in steps.withLock({ $0 }) { try await step(organizationID, currency, connection) }
+    }
+}
+
+/// Who wants to hear that a tenant's settings changed (see `TenantChangeListener`).
+public final class TenantChangeHandlers: Sendable {
+    private let handlers = Mutex<[@Sendable (UUID?) -> Void]>([])
+
+    public func add(_ handler: @escaping @Sendable (UUID?) -> Void) { handlers.withLock { $0.append(handler) } }
+
+    public func changed(_ organizationID: UUID?) {
+        for handler in handlers.withLock({ $0 }) { handler(organizationID) }
     }
 }

@@ -26,7 +26,8 @@ struct PluginRoutes {
     func register(on routes: APIRoutes) {
         routes.get("/plugins", requires: .pluginsRead) { _, _, principal in
             let tenant = try await services.pluginStates.tenant(principal.organizationID)
-            return try JSONResponse.make(.ok, DataEnvelope(services.registry.plugins.map { view($0, tenant) }))
+            let listed = services.registry.plugins.filter { !$0.manifest.hidden }
+            return try JSONResponse.make(.ok, DataEnvelope(listed.map { view($0, tenant) }))
         }
         routes.put("/plugins/:id", requires: .pluginsManage) { request, context, principal in
             try await update(request, context, principal)
@@ -49,7 +50,7 @@ struct PluginRoutes {
 
     func update(_ request: Request, _ context: CRMRequestContext, _ principal: Principal) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
-        guard let plugin = services.registry.plugin(id) else { throw APIError.notFound("no plugin '\(id)'") }
+        guard let plugin = services.registry.plugin(id), !plugin.manifest.hidden else { throw APIError.notFound("no plugin '\(id)'") }
         let body = try await JSONBody.decode(UpdateBody.self, request, context: context, allowedKeys: ["enabled", "config"])
         // Native plugins take no configuration yet: every key is unknown.
         let configErrors = (body.config ?? [:]).keys.sorted().map {

@@ -1,0 +1,35 @@
+import Foundation
+import Kernel
+
+/// LUA.md's limits per invocation; each configurable by the environment
+/// (`LUA_BEFORE_INSTRUCTIONS`, `LUA_AFTER_INSTRUCTIONS`, `LUA_BEFORE_TIME_MS`, `LUA_AFTER_TIME_MS`,
+/// `LUA_MEMORY_BYTES`, `LUA_AFTER_WRITES`).
+public struct ScriptLimits: Sendable {
+    public struct Phase: Sendable {
+        public var instructions: Int64
+        public var milliseconds: Double
+        public var writes: Int
+    }
+
+    public var before = Phase(instructions: 1_000_000, milliseconds: 250, writes: 0)
+    public var after = Phase(instructions: 10_000_000, milliseconds: 5000, writes: 100)
+    public var memoryBytes = 16 << 20
+
+    public init() {}
+
+    public init(environment: [String: String]) throws {
+        func number(_ name: String, _ fallback: Int64, _ range: ClosedRange<Int64>) throws -> Int64 {
+            guard let raw = environment[name], !raw.isEmpty else { return fallback }
+            guard let value = Int64(raw), range.contains(value) else {
+                throw ConfigurationError(name, "must be an integer in \(range.lowerBound)...\(range.upperBound) (got '\(raw)')")
+            }
+            return value
+        }
+        before.instructions = try number("LUA_BEFORE_INSTRUCTIONS", before.instructions, 1000...1_000_000_000)
+        after.instructions = try number("LUA_AFTER_INSTRUCTIONS", after.instructions, 1000...10_000_000_000)
+        before.milliseconds = Double(try number("LUA_BEFORE_TIME_MS", Int64(before.milliseconds), 1...60_000))
+        after.milliseconds = Double(try number("LUA_AFTER_TIME_MS", Int64(after.milliseconds), 1...600_000))
+        after.writes = Int(try number("LUA_AFTER_WRITES", Int64(after.writes), 0...10_000))
+        memoryBytes = Int(try number("LUA_MEMORY_BYTES", Int64(memoryBytes), 1 << 20...1 << 30))
+    }
+}

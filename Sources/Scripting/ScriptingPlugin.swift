@@ -1,0 +1,104 @@
+import Foundation
+import Kernel
+import Logging
+import PostgresNIO
+
+/// The Lua runtime as a plugin of the kernel: it subscribes to every hook event like any
+/// plugin, runs tenants' `before*` handlers in the write's transaction, queues `after*` ones
+/// in the workflow outbox (same transaction) for the worker, and serves `/scripts` and
+/// `/workflow-jobs`. It is part of the kernel's feature set, not listed or toggled per tenant.
+public struct ScriptingPlugin: CRMPlugin {
+    let limits: ScriptLimits
+
+    public init(limits: ScriptLimits = ScriptLimits()) {
+        self.limits = limits
+    }
+
+    public let manifest = PluginManifest(
+        id: "scripting", name: "Scripts and workflows", version: "1.0.0",
+        summary: "Tenant Lua scripts: validation and workflow automation", hidden: true)
+
+    public var migrations: [Migration] { [ScriptingMigrations.tables] }
+
+    public func register(into registrar: PluginRegistrar) {
+        let services = registrar.services
+        let store = ScriptStore(database: services.database)
+        let engine = ScriptEngine(limits: limits, logger: services.logger) { organizationID in
+            try await store.entries(organizationID)
+        }
+        services.tenantChanges.add { engine.invalidate($0) }
+        let dispatcher = ScriptDispatcher(engine: engine, store: store, records: services.records, limits: limits)
+        services.hooks.onEvery(order: 1000, pluginID: manifest.id) { event, connection in
+            try await dispatcher.dispatch(&event, on: connection)
+        }
+        ScriptRoutes(services: services, engine: engine, store: store, dispatcher: dispatcher).register(on: registrar.routes)
+        WorkflowRoutes(services: services).register(on: registrar.routes)
+        registrar.run(WorkflowWorker(database: services.database, dispatcher: dispatcher, readiness: services.readiness))
+    }
+}
+
+/// Hands hook events to the tenant's scripts.
+struct ScriptDispatcher: Sendable {
+    static let maxDepth = 5
+
+    let engine: ScriptEngine
+    let store: ScriptStore
+    let records: RecordStore
+    let limits: ScriptLimits
+
+    var logger: Logger { engine.logger }
+
+    func dispatch(_ event: inout HookEvent, on connection: PostgresConnection) async throws {
+        let scripts = try await engine.scripts(for: event.organizationID)
+        let handlers = scripts.handlers(for: event.name)
+        guard !handlers.isEmpty else { return }
+        if event.phase == .after {
+            // Durable: the job commits with the change, or neither does.
+            let payload = ScriptEvents.json(event).serialized()
+            let recordID = event.record["id"]?.stringValue.flatMap(UUID.init(uuidString:))
+            for entry in handlers {
+                try await connection.query(
+                    """
+                    INSERT INTO workflow_jobs (org_id, script, event, record_id, payload, depth)
+                    VALUES (\(event.organizationID), \(entry.name), \(event.name), \(recordID), \(payload)::jsonb, \(event.depth + 1))
+                    """, logger: logger)
+            }
+            return
+        }
+        for entry in handlers {
+            let host = HostCalls(store: records, principal: event.actor, maxWrites: 0, simulate: false, depth: event.depth)
+            let result = await engine.run(
+                entry, of: scripts, event: event.name, eventJSON: ScriptEvents.json(event).serialized(), phase: limits.before, host: host)
+            await store.recordRun(event.organizationID, script: entry.name, event: event.name, recordID: event.record["id"], result: result)
+            switch result.outcome {
+            case .error:
+                throw Self.scriptError(entry.name, event: event.name, result.failure)
+            case .rejected:
+                for rejection in result.rejections { event.reject(rejection.field, rejection.message) }
+            case .ok:
+                if let schema = records.schemas.schema(event.entity), let record = result.record?.objectValue {
+                    event.record = Self.applying(record, to: event.record, schema: schema)
+                }
+            }
+        }
+    }
+
+    /// A script may change the writable fields, `custom` and `tags`; the rest stays as it was.
+    static func applying(_ changed: [String: JSONValue], to record: Record, schema: EntitySchema) -> Record {
+        var result = record
+        for field in schema.fields where !field.readOnly { result[field.name] = changed[field.name] ?? .null }
+        result["custom"] = changed["custom"] ?? .object([:])
+        result["tags"] = changed["tags"] ?? .array([])
+        return result
+    }
+
+    static func scriptError(_ script: String, event: String?, _ failure: ScriptFailure?) -> APIError {
+        let message = failure?.message ?? "script error"
+        let line = failure?.line
+        let text = message.replacingOccurrences(of: #"^[^:]*:\d+: "#, with: "", options: .regularExpression)
+        let detail = "script \(script) failed\(event.map { " in \($0)" } ?? "")\(line.map { " at line \($0)" } ?? ""): \(text)"
+        return APIError(.scriptError, detail, extensions: [
+            "script": .string(script), "event": event.map(JSONValue.string) ?? .null, "line": line.map { .int(Int64($0)) } ?? .null,
+        ])
+    }
+}
