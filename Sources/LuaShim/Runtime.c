@@ -495,6 +495,11 @@ void crm_run_finish(crm_runtime *runtime) {
         runtime->co_ref = LUA_NOREF;
         runtime->co = NULL;
     }
+    /* A run that hit a limit or grew the heap past half the cap: give the memory back now. */
+    if (runtime->limits->killed || runtime->limits->used > runtime->limits->limit / 2) {
+        runtime->limits->killed = 0;
+        lua_gc(runtime->L, LUA_GCCOLLECT);
+    }
     runtime->limits->killed = 0;
 }
 

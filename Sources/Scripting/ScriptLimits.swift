@@ -3,7 +3,7 @@ import Kernel
 
 /// LUA.md's limits per invocation; each configurable by the environment
 /// (`LUA_BEFORE_INSTRUCTIONS`, `LUA_AFTER_INSTRUCTIONS`, `LUA_BEFORE_TIME_MS`, `LUA_AFTER_TIME_MS`,
-/// `LUA_MEMORY_BYTES`, `LUA_AFTER_WRITES`).
+/// `LUA_MEMORY_BYTES`, `LUA_AFTER_WRITES`; `WORKFLOW_RETRY_BASE_MS` for the retry backoff).
 public struct ScriptLimits: Sendable {
     public struct Phase: Sendable {
         public var instructions: Int64
@@ -14,6 +14,8 @@ public struct ScriptLimits: Sendable {
     public var before = Phase(instructions: 1_000_000, milliseconds: 250, writes: 0)
     public var after = Phase(instructions: 10_000_000, milliseconds: 5000, writes: 100)
     public var memoryBytes = 16 << 20
+    /// First retry delay of a failed workflow job; then doubled (1, 2, 4, 8 s by default).
+    public var retryBaseMilliseconds: Double = 1000
 
     public init() {}
 
@@ -31,5 +33,6 @@ public struct ScriptLimits: Sendable {
         after.milliseconds = Double(try number("LUA_AFTER_TIME_MS", Int64(after.milliseconds), 1...600_000))
         after.writes = Int(try number("LUA_AFTER_WRITES", Int64(after.writes), 0...10_000))
         memoryBytes = Int(try number("LUA_MEMORY_BYTES", Int64(memoryBytes), 1 << 20...1 << 30))
+        retryBaseMilliseconds = Double(try number("WORKFLOW_RETRY_BASE_MS", Int64(retryBaseMilliseconds), 1...600_000))
     }
 }

@@ -102,7 +102,7 @@ struct WorkflowWorker: Service {
             status = "done"
         } else if retry && job.attempts < Self.maxAttempts {
             status = "pending"
-            delay = pow(2, Double(job.attempts - 1))  // 1, 2, 4, 8 s
+            delay = dispatcher.limits.retryBaseMilliseconds / 1000 * pow(2, Double(job.attempts - 1))  // 1, 2, 4, 8 s
         } else {
             status = "failed"
         }
