@@ -1,0 +1,232 @@
+import Foundation
+import Kernel
+import Testing
+import TestSupport
+
+/// Tenant scripts through the API, as an integrator uses them.
+@Suite struct ScriptTests {
+    /// A server with fast workflow retries (the backoff shape is the same, scaled down).
+    static let server = ScriptServer()
+
+    actor ScriptServer {
+        var started: Task<ServerProcess, any Error>?
+        func get() async throws -> ServerProcess {
+            if let started { return try await started.value }
+            let task = Task {
+                let database = try await TestDatabase.create()
+                let server = try await ServerProcess.serve(
+                    databaseURL: database.appURLString, extraEnvironment: ["WORKFLOW_RETRY_BASE_MS": "50"])
+                try await server.waitUntilReady()
+                return server
+            }
+            started = task
+            return try await task.value
+        }
+    }
+
+    func session() async throws -> Session { try await Session.register(on: try await Self.server.get()) }
+
+    func put(_ s: Session, _ name: String, _ source: String) async throws -> HTTP.Response {
+        try await s.send(.PUT, "/scripts/\(name)", ["source": .string(source)])
+    }
+
+    /// Polls until `condition` holds (workflows run after commit), up to 10 s.
+    func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<100 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    @Test func aValidationScriptActsOnTheNextRequest() async throws {
+        let s = try await session()
+        let saved = try await put(s, "contact-rules", """
+            return {
+              description = "Company emails only",
+              on = {
+                ["contacts.beforeSave"] = function(event, crm)
+                  local r = event.record
+                  if r.email and r.email:find("@gmail.com", 1, true) then
+                    event:reject("email", "use a company address")
+                  end
+                  r.title = r.title or "Unknown"
+                  crm.log("checked", r.email)
+                end,
+              },
+            }
+            """)
+        #expect(saved.status == 201)
+        #expect(saved.json?["version"] == 1)
+        #expect(saved.json?["triggers"] == ["contacts.beforeSave"])
+        let rejected = try await s.send(.POST, "/contacts", ["email": "joe@gmail.com"])
+        #expect(rejected.status == 422)
+        #expect(rejected.json?["errors"]?.arrayValue?.first == ["field": "email", "code": "rejected", "message": "use a company address"])
+        let accepted = try await s.send(.POST, "/contacts", ["email": "joe@acme.com"])
+        #expect(accepted.status == 201)
+        #expect(accepted.json?["title"] == "Unknown")
+        let runs = try await s.get("/scripts/contact-rules/runs")
+        let outcomes = runs.json?["data"]?.arrayValue?.compactMap { $0["outcome"]?.stringValue } ?? []
+        #expect(outcomes == ["ok", "rejected"])
+        #expect(runs.json?["data"]?.arrayValue?.first?["logs"] == ["checked joe@acme.com"])
+
+        // Another tenant is untouched by this tenant's script.
+        let other = try await session()
+        #expect(try await other.send(.POST, "/contacts", ["email": "joe@gmail.com"]).status == 201)
+    }
+
+    @Test func aScriptThatDoesNotCompileIsNotSaved() async throws {
+        let s = try await session()
+        let broken = try await put(s, "broken", "return {\n  on = {\n    ['contacts.beforeSave'] = function(event, crm\n  }\n}")
+        #expect(broken.status == 422)
+        #expect(broken.json?["code"] == "script_error")
+        #expect(broken.json?["script"] == "broken")
+        #expect(broken.json?["event"] == .null)
+        #expect(broken.json?["line"]?.doubleValue != nil)
+        #expect(try await s.get("/scripts/broken").status == 404)
+        #expect(try await put(s, "Bad_Name", "return {}").status == 404)
+        #expect(try await put(s, "not-a-table", "return 1").status == 422)
+    }
+
+    @Test func aFailingBeforeHandlerIsAScriptErrorNamingScriptEventAndLine() async throws {
+        let s = try await session()
+        #expect(try await put(s, "buggy", "return { on = { ['companies.beforeCreate'] = function(event, crm)\n  local x = nil\n  return x.field\nend } }").status == 201)
+        let response = try await s.send(.POST, "/companies", ["name": "Acme"])
+        #expect(response.status == 422)
+        #expect(response.json?["code"] == "script_error")
+        #expect(response.json?["script"] == "buggy")
+        #expect(response.json?["event"] == "companies.beforeCreate")
+        #expect(response.json?["line"] == 3)
+        let detail = response.json?["detail"]?.stringValue ?? ""
+        #expect(detail.contains("buggy") && detail.contains("companies.beforeCreate") && detail.contains("line 3"))
+        #expect(try await s.get("/companies").json?["data"]?.arrayValue?.isEmpty == true)
+    }
+
+    @Test func aStageWonWorkflowSchedulesAFollowUpCall() async throws {
+        let s = try await session()
+        #expect(try await put(s, "won-followup", """
+            return {
+              on = {
+                ["deals.stageChanged"] = function(event, crm)
+                  if event.record.status == "won" then
+                    crm.create("activities", {
+                      type = "call", subject = "Thank-you call: " .. event.record.name,
+                      dealId = event.record.id, dueAt = crm.time.addDays(crm.time.now(), 2),
+                    })
+                  end
+                end,
+              },
+            }
+            """).status == 201)
+        let pipeline = try #require(try await s.get("/pipelines").json?["data"]?.arrayValue?.first)
+        let won = try #require(pipeline["stages"]?.arrayValue?.first { $0["kind"] == "won" }?["id"])
+        let deal = try #require(try await s.send(.POST, "/deals", ["name": "Big one"]).json?["id"]?.stringValue)
+        #expect(try await s.send(.POST, "/deals/\(deal)/move", ["stageId": won]).status == 200)
+        let created = try await eventually {
+            let activities = try await s.get("/activities?filter[dealId]=\(deal)")
+            return activities.json?["data"]?.arrayValue?.first?["subject"] == "Thank-you call: Big one"
+        }
+        #expect(created)
+        let jobs = try await s.get("/workflow-jobs?status=done")
+        #expect(jobs.json?["data"]?.arrayValue?.first?["event"] == "deals.stageChanged")
+    }
+
+    @Test func failingJobsRetryThenFailAndCanBeRetried() async throws {
+        let s = try await session()
+        #expect(try await put(s, "always-fails", "return { on = { ['companies.afterCreate'] = function(event, crm) error('downstream is down') end } }").status == 201)
+        #expect(try await s.send(.POST, "/companies", ["name": "Acme"]).status == 201)
+        var failedJob: JSONValue?
+        let failed = try await eventually {
+            failedJob = try await s.get("/workflow-jobs?status=failed").json?["data"]?.arrayValue?.first
+            return failedJob != nil
+        }
+        #expect(failed)
+        #expect(failedJob?["attempts"] == 5)
+        #expect(failedJob?["lastError"]?.stringValue?.contains("downstream is down") == true)
+        let id = try #require(failedJob?["id"]?.stringValue)
+        let retried = try await s.send(.POST, "/workflow-jobs/\(id)/retry")
+        #expect(retried.status == 202)
+        #expect(retried.json?["attempts"] == 0)
+        #expect(retried.json?["status"] == "pending")
+        let other = try await session()
+        #expect(try await other.send(.POST, "/workflow-jobs/\(id)/retry").status == 404)
+        #expect(try await other.get("/workflow-jobs").json?["data"]?.arrayValue?.isEmpty == true)
+    }
+
+    @Test func aWorkflowChainStopsAtDepthFive() async throws {
+        let s = try await session()
+        #expect(try await put(s, "echo", """
+            return { on = { ["companies.afterCreate"] = function(event, crm)
+              crm.create("companies", { name = event.record.name .. "+" })
+            end } }
+            """).status == 201)
+        #expect(try await s.send(.POST, "/companies", ["name": "c"]).status == 201)
+        let stopped = try await eventually {
+            let failed = try await s.get("/workflow-jobs?status=failed").json?["data"]?.arrayValue ?? []
+            return failed.contains { $0["lastError"]?.stringValue?.contains("depth") == true }
+        }
+        #expect(stopped)
+        let failed = try await s.get("/workflow-jobs?status=failed").json?["data"]?.arrayValue ?? []
+        #expect(failed.first?["attempts"] == 1, "a depth failure is not retried")
+        let names = try await s.get("/companies?limit=100").json?["data"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        #expect(names.sorted() == ["c", "c+", "c++", "c+++", "c++++", "c+++++"])
+    }
+
+    @Test func aDryRunReportsWithoutWriting() async throws {
+        let s = try await session()
+        #expect(try await put(s, "dry", """
+            return { on = {
+              ["contacts.beforeSave"] = function(event, crm)
+                if not event.record.email then event:reject("email", "required") end
+                local n = 0
+                for i = 1, 2000 do n = n + i end
+                crm.log("hello")
+              end,
+              ["contacts.afterCreate"] = function(event, crm)
+                crm.create("companies", { name = "From " .. event.record.firstName })
+              end,
+            } }
+            """).status == 201)
+        let before = try await s.send(.POST, "/scripts/dry/test", ["event": "contacts.beforeSave", "record": ["firstName": "Ann"]])
+        #expect(before.status == 200)
+        #expect(before.json?["outcome"] == "rejected")
+        #expect(before.json?["errors"]?.arrayValue?.first?["field"] == "email")
+        #expect(before.json?["logs"] == ["hello"])
+        // Counted by the instruction hook, to its granularity of 1000.
+        #expect((before.json?["instructions"]?.doubleValue ?? 0) >= 1000)
+        let after = try await s.send(.POST, "/scripts/dry/test", ["event": "contacts.afterCreate", "record": ["firstName": "Ann", "id": .string(UUID().uuidString)]])
+        #expect(after.json?["outcome"] == "ok")
+        #expect(after.json?["writes"]?.arrayValue?.first?["op"] == "create")
+        #expect(try await s.get("/companies").json?["data"]?.arrayValue?.isEmpty == true)
+        #expect(try await s.send(.POST, "/scripts/dry/test", ["event": "deals.afterCreate", "record": [:]]).status == 422)
+    }
+
+    @Test func onlyAdminsChangeScriptsAndVersionsGrow() async throws {
+        let server = try await Self.server.get()
+        let owner = try await Session.register(on: server)
+        let member = try await Session.register(on: server)
+        try await owner.addMember(member, role: "member")
+        let signedIn = try await owner.loginAs(member)
+        #expect(try await put(signedIn, "x", "return {}").status == 403)
+        #expect(try await put(owner, "x", "return {}").status == 201)
+        #expect(try await signedIn.get("/scripts").status == 200)
+        let second = try await put(owner, "x", "return { description = 'v2' }")
+        #expect(second.status == 200)
+        #expect(second.json?["version"] == 2)
+        #expect(try await signedIn.send(.DELETE, "/scripts/x").status == 403)
+        #expect(try await owner.send(.DELETE, "/scripts/x").status == 204)
+        #expect(try await owner.get("/scripts/x").status == 404)
+    }
+
+    @Test func aRunawayScriptFailsItsRequestAndTheServerKeepsServing() async throws {
+        let s = try await session()
+        #expect(try await put(s, "spin", "return { on = { ['contacts.beforeSave'] = function() while true do end end } }").status == 201)
+        let other = try await session()
+        async let spinning = s.send(.POST, "/contacts", ["firstName": "x"])
+        let meanwhile = try await other.send(.POST, "/contacts", ["firstName": "y"])
+        #expect(meanwhile.status == 201)
+        let response = try await spinning
+        #expect(response.status == 422)
+        #expect(response.json?["detail"]?.stringValue?.contains("instruction limit exceeded") == true)
+    }
+}
