@@ -300,7 +300,7 @@ static int describe(lua_State *L) {
     }
     lua_pop(L, 1);
     crm_text_add(L, out, "]", 1);
-    static const char *const keys[] = {"name", "version", "description", "config", "fields", NULL};
+    static const char *const keys[] = {"name", "version", "description", "dependsOn", "config", "fields", NULL};
     for (const char *const *key = keys; *key; key++) {
         lua_getfield(L, table, *key);
         if (!lua_isnil(L, -1)) {

@@ -9,6 +9,8 @@ struct ScriptRoutes {
     let engine: ScriptEngine
     let store: ScriptStore
     let dispatcher: ScriptDispatcher
+    /// Names of bundled Lua plugins, which tenant scripts may not take.
+    let reserved: Set<String>
 
     static let maxSourceBytes = 256 * 1024
 
@@ -64,6 +66,7 @@ struct ScriptRoutes {
 
     func put(_ request: Request, _ context: CRMRequestContext, _ principal: Principal) async throws -> Response {
         let name = try Self.name(context)
+        guard !reserved.contains(name) else { throw APIError.conflict("'\(name)' is the name of a bundled plugin; choose another") }
         let body = try await JSONBody.decode(PutBody.self, request, context: context, allowedKeys: ["source", "enabled"])
         guard body.source.utf8.count <= Self.maxSourceBytes else {
             throw APIError.validation([FieldError(field: "source", code: "too_long", message: "must be at most \(Self.maxSourceBytes) bytes")])

@@ -9,9 +9,11 @@ import PostgresNIO
 /// `/workflow-jobs`. It is part of the kernel's feature set, not listed or toggled per tenant.
 public struct ScriptingPlugin: CRMPlugin {
     let limits: ScriptLimits
+    let bundled: [BundledLuaPlugin]
 
-    public init(limits: ScriptLimits = ScriptLimits()) {
+    public init(limits: ScriptLimits = ScriptLimits(), bundled: [BundledLuaPlugin] = []) {
         self.limits = limits
+        self.bundled = bundled
     }
 
     public let manifest = PluginManifest(
@@ -23,15 +25,26 @@ public struct ScriptingPlugin: CRMPlugin {
     public func register(into registrar: PluginRegistrar) {
         let services = registrar.services
         let store = ScriptStore(database: services.database)
+        for plugin in bundled { services.externalPlugins.add(plugin.descriptor) }
+        let bundledEntries = bundled.map { ($0, $0.triggers) }
+        let pluginStates = services.pluginStates
+        // LUA.md's order: bundled plugins by id, then the tenant's scripts by name.
         let engine = ScriptEngine(limits: limits, logger: services.logger) { organizationID in
-            try await store.entries(organizationID)
+            let tenant = try await pluginStates.tenant(organizationID)
+            let plugins = try bundledEntries.filter { tenant.enabled[$0.0.id] == true }.map { plugin, triggers in
+                let config = try plugin.descriptor.effectiveConfig(tenant.config[plugin.id]?.objectValue ?? [:])
+                return ScriptEntry(name: plugin.id, source: plugin.source, config: .object(config), triggers: triggers)
+            }
+            return plugins + (try await store.entries(organizationID))
         }
         services.tenantChanges.add { engine.invalidate($0) }
         let dispatcher = ScriptDispatcher(engine: engine, store: store, records: services.records, limits: limits)
         services.hooks.onEvery(order: 1000, pluginID: manifest.id) { event, connection in
             try await dispatcher.dispatch(&event, on: connection)
         }
-        ScriptRoutes(services: services, engine: engine, store: store, dispatcher: dispatcher).register(on: registrar.routes)
+        ScriptRoutes(
+            services: services, engine: engine, store: store, dispatcher: dispatcher, reserved: Set(bundled.map(\.id))
+        ).register(on: registrar.routes)
         WorkflowRoutes(services: services).register(on: registrar.routes)
         registrar.run(WorkflowWorker(database: services.database, dispatcher: dispatcher, readiness: services.readiness))
     }

@@ -230,3 +230,65 @@ import TestSupport
         #expect(response.json?["detail"]?.stringValue?.contains("instruction limit exceeded") == true)
     }
 }
+
+/// The bundled Lua plugins, enabled per tenant with configuration.
+@Suite struct BundledLuaPluginTests {
+    func session() async throws -> Session { try await Session.register(on: try await ScriptTests.server.get()) }
+
+    @Test func theEmailNormalizerCleansAndRejects() async throws {
+        let s = try await session()
+        let plugins = try await s.get("/plugins")
+        let normalizer = plugins.json?["data"]?.arrayValue?.first { $0["id"] == "email-normalizer" }
+        #expect(normalizer?["kind"] == "lua")
+        #expect(normalizer?["configSchema"]?["rejectFreeMail"]?["default"] == false)
+        #expect(try await s.send(.PUT, "/plugins/email-normalizer", ["enabled": true, "config": ["rejectFreeMail": "yes"]]).status == 422)
+        let enabled = try await s.send(.PUT, "/plugins/email-normalizer", ["enabled": true, "config": ["rejectFreeMail": true]])
+        #expect(enabled.status == 200)
+        #expect(enabled.json?["config"] == ["rejectFreeMail": true])
+        // The store lower-cases emails too; the plugin rejects free mail on top.
+        let free = try await s.send(.POST, "/contacts", ["email": "  Someone@GMAIL.com "])
+        #expect(free.status == 422)
+        #expect(free.json?["errors"]?.arrayValue?.first?["message"]?.stringValue?.contains("gmail.com") == true)
+        #expect(try await s.send(.POST, "/contacts", ["email": "ann@acme.com"]).status == 201)
+        #expect(try await s.send(.PUT, "/scripts/email-normalizer", ["source": "return {}"]).status == 409)
+    }
+
+    @Test func dealWonFollowupSchedulesTheCallAfterDelayDays() async throws {
+        let s = try await session()
+        #expect(try await s.send(.PUT, "/plugins/deal-won-followup", ["enabled": true, "config": ["delayDays": 3]]).status == 200)
+        #expect(try await s.send(.PUT, "/plugins/deals", ["enabled": false]).status == 409, "deal-won-followup depends on deals")
+        let pipeline = try #require(try await s.get("/pipelines").json?["data"]?.arrayValue?.first)
+        let won = try #require(pipeline["stages"]?.arrayValue?.first { $0["kind"] == "won" }?["id"])
+        let deal = try #require(try await s.send(.POST, "/deals", ["name": "Renewal"]).json?["id"]?.stringValue)
+        let moved = try await s.send(.POST, "/deals/\(deal)/move", ["stageId": won])
+        #expect(moved.status == 200)
+        var call: JSONValue?
+        for _ in 0..<100 where call == nil {
+            call = try await s.get("/activities?filter[dealId]=\(deal)").json?["data"]?.arrayValue?.first
+            if call == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(call?["type"] == "call")
+        #expect(call?["subject"] == "Thank-you call: Renewal")
+        let due = call?["dueAt"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) }
+        let movedAt = moved.json?["updatedAt"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) }
+        if let due, let movedAt {
+            #expect(abs(due.timeIntervalSince(movedAt) - 3 * 86_400) < 120)
+        } else {
+            Issue.record("no due date")
+        }
+    }
+
+    @Test func wonDealsNeedAmountAndCloseDate() async throws {
+        let s = try await session()
+        #expect(try await s.send(.PUT, "/plugins/won-deal-requirements", ["enabled": true]).status == 200)
+        let pipeline = try #require(try await s.get("/pipelines").json?["data"]?.arrayValue?.first)
+        let won = try #require(pipeline["stages"]?.arrayValue?.first { $0["kind"] == "won" }?["id"])
+        let deal = try #require(try await s.send(.POST, "/deals", ["name": "Vague"]).json?["id"]?.stringValue)
+        let refused = try await s.send(.POST, "/deals/\(deal)/move", ["stageId": won])
+        #expect(refused.status == 422)
+        let fields = Set(refused.json?["errors"]?.arrayValue?.compactMap { $0["field"]?.stringValue } ?? [])
+        #expect(fields == ["amount", "closeDate"])
+        #expect(try await s.send(.PATCH, "/deals/\(deal)", ["amount": 10, "closeDate": "2026-12-31"]).status == 200)
+        #expect(try await s.send(.POST, "/deals/\(deal)/move", ["stageId": won]).status == 200)
+    }
+}

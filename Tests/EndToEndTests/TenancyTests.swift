@@ -149,9 +149,14 @@ import TestSupport
         let session = try await Session.register(on: try await SharedServer.shared.server())
         let plugins = try await session.get("/plugins")
         let data = try #require(plugins.json?["data"]?.arrayValue)
-        let enabled = Dictionary(uniqueKeysWithValues: data.map { ($0["id"]?.stringValue ?? "", $0["enabled"]?.boolValue ?? false) })
+        let native = data.filter { $0["kind"] == "native" }
+        let enabled = Dictionary(uniqueKeysWithValues: native.map { ($0["id"]?.stringValue ?? "", $0["enabled"]?.boolValue ?? false) })
         #expect(enabled == ["contacts": true, "deals": true, "activities": true, "customfields": true])
-        #expect(data.allSatisfy { $0["kind"] == "native" })
+        // The bundled Lua plugins are listed, off until an admin enables them.
+        let lua = data.filter { $0["kind"] == "lua" }
+        let luaIDs = Set(lua.compactMap { $0["id"]?.stringValue })
+        #expect(luaIDs.isSuperset(of: ["email-normalizer", "deal-won-followup", "won-deal-requirements"]))
+        #expect(lua.allSatisfy { $0["enabled"] == false })
     }
 
     @Test func dependenciesGuardEnablement() async throws {

@@ -22,6 +22,8 @@ public struct KernelServices: Sendable {
     /// Caches keyed by tenant (scripts, custom fields) drop their entry here when the tenant's
     /// settings change in any process (nil: drop everything).
     public let tenantChanges = TenantChangeHandlers()
+    /// Bundled Lua plugins (listed and toggled like native ones).
+    public let externalPlugins = ExternalPlugins()
     /// Set once migrations are done; background work waits for it.
     public let readiness = Readiness()
 

@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import PostgresNIO
 
-/// `/plugins`: the plugins of this server as the caller's organization has them, and turning
-/// them on or off (with the dependency rules of API.md) and configuring them.
+/// `/plugins`: the native and bundled Lua plugins as the caller's organization has them, and
+/// turning them on or off (with the dependency rules of API.md) and configuring them.
 struct PluginRoutes {
     let services: KernelServices
 
@@ -23,24 +23,46 @@ struct PluginRoutes {
         let config: [String: JSONValue]
     }
 
+    /// What the rules need to know of any plugin, native or not.
+    struct Descriptor {
+        let id: String
+        let dependsOn: [String]
+        let enabledByDefault: Bool
+        let external: ExternalPlugin?
+        let native: (any CRMPlugin)?
+    }
+
+    var descriptors: [Descriptor] {
+        services.registry.plugins.filter { !$0.manifest.hidden }.map {
+            Descriptor(id: $0.manifest.id, dependsOn: $0.manifest.dependsOn, enabledByDefault: $0.manifest.enabledByDefault, external: nil, native: $0)
+        } + services.externalPlugins.all.map {
+            Descriptor(id: $0.id, dependsOn: $0.dependsOn, enabledByDefault: false, external: $0, native: nil)
+        }
+    }
+
     func register(on routes: APIRoutes) {
         routes.get("/plugins", requires: .pluginsRead) { _, _, principal in
             let tenant = try await services.pluginStates.tenant(principal.organizationID)
-            let listed = services.registry.plugins.filter { !$0.manifest.hidden }
-            return try JSONResponse.make(.ok, DataEnvelope(listed.map { view($0, tenant) }))
+            return try JSONResponse.make(.ok, DataEnvelope(descriptors.map { view($0, tenant) }))
         }
         routes.put("/plugins/:id", requires: .pluginsManage) { request, context, principal in
             try await update(request, context, principal)
         }
     }
 
-    func view(_ plugin: any CRMPlugin, _ tenant: PluginStates.Tenant) -> PluginView {
-        let manifest = plugin.manifest
+    func view(_ descriptor: Descriptor, _ tenant: PluginStates.Tenant) -> PluginView {
+        let stored = tenant.config[descriptor.id]?.objectValue ?? [:]
+        if let plugin = descriptor.external {
+            return PluginView(
+                id: plugin.id, name: plugin.name, version: plugin.version, description: plugin.description, kind: plugin.kind,
+                enabled: tenant.enabled[plugin.id] ?? false, dependsOn: plugin.dependsOn, entities: [], fields: plugin.fields,
+                configSchema: plugin.configSchema, config: (try? plugin.effectiveConfig(stored)) ?? stored)
+        }
+        let manifest = descriptor.native?.manifest
         return PluginView(
-            id: manifest.id, name: manifest.name, version: manifest.version, description: manifest.summary,
-            kind: "native", enabled: tenant.enabled[manifest.id] ?? false, dependsOn: manifest.dependsOn,
-            entities: manifest.entities, fields: [:], configSchema: [:],
-            config: tenant.config[manifest.id]?.objectValue ?? [:])
+            id: descriptor.id, name: manifest?.name ?? descriptor.id, version: manifest?.version ?? "",
+            description: manifest?.summary ?? "", kind: "native", enabled: tenant.enabled[descriptor.id] ?? false,
+            dependsOn: descriptor.dependsOn, entities: manifest?.entities ?? [], fields: [:], configSchema: [:], config: stored)
     }
 
     struct UpdateBody: Decodable {
@@ -50,13 +72,20 @@ struct PluginRoutes {
 
     func update(_ request: Request, _ context: CRMRequestContext, _ principal: Principal) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
-        guard let plugin = services.registry.plugin(id), !plugin.manifest.hidden else { throw APIError.notFound("no plugin '\(id)'") }
+        let all = descriptors
+        guard let plugin = all.first(where: { $0.id == id }) else { throw APIError.notFound("no plugin '\(id)'") }
         let body = try await JSONBody.decode(UpdateBody.self, request, context: context, allowedKeys: ["enabled", "config"])
-        // Native plugins take no configuration yet: every key is unknown.
-        let configErrors = (body.config ?? [:]).keys.sorted().map {
-            FieldError(field: "config.\($0)", code: "unknown_field", message: "the \(id) plugin has no such setting")
+        let config: [String: JSONValue]
+        if let external = plugin.external {
+            config = try external.effectiveConfig(body.config ?? [:])
+        } else {
+            // Native plugins take no configuration yet: every key is unknown.
+            let errors = (body.config ?? [:]).keys.sorted().map {
+                FieldError(field: "config.\($0)", code: "unknown_field", message: "the \(id) plugin has no such setting")
+            }
+            if !errors.isEmpty { throw APIError.validation(errors) }
+            config = [:]
         }
-        if !configErrors.isEmpty { throw APIError.validation(configErrors) }
 
         let org = principal.organizationID
         try await services.database.transaction(principal.scope) { connection in
@@ -64,31 +93,30 @@ struct PluginRoutes {
             let rows = try await connection.query(
                 "SELECT plugin_id, enabled FROM tenant_plugins WHERE org_id = \(org) FOR UPDATE", logger: logger)
             var enabled: [String: Bool] = [:]
-            for candidate in services.registry.plugins { enabled[candidate.manifest.id] = candidate.manifest.enabledByDefault }
+            for candidate in all { enabled[candidate.id] = candidate.enabledByDefault }
             for try await (pluginID, isOn) in rows.decode((String, Bool).self) { enabled[pluginID] = isOn }
 
             if body.enabled {
-                let off = plugin.manifest.dependsOn.filter { enabled[$0] != true }
+                let off = plugin.dependsOn.filter { enabled[$0] != true }
                 if !off.isEmpty {
                     throw APIError.conflict("enable \(off.joined(separator: ", ")) first: \(id) depends on it")
                 }
             } else {
-                let dependents = services.registry.plugins
-                    .filter { $0.manifest.dependsOn.contains(id) && enabled[$0.manifest.id] == true }
-                    .map(\.manifest.id)
+                let dependents = all.filter { $0.dependsOn.contains(id) && enabled[$0.id] == true }.map(\.id)
                 if !dependents.isEmpty {
                     throw APIError.conflict("disable \(dependents.joined(separator: ", ")) first: it depends on \(id)")
                 }
             }
-            let config = JSONValue.object(body.config ?? [:]).serialized()
+            let stored = JSONValue.object(config).serialized()
             try await connection.query(
                 """
-                INSERT INTO tenant_plugins (org_id, plugin_id, enabled, config) VALUES (\(org), \(id), \(body.enabled), \(config)::jsonb)
+                INSERT INTO tenant_plugins (org_id, plugin_id, enabled, config) VALUES (\(org), \(id), \(body.enabled), \(stored)::jsonb)
                 ON CONFLICT (org_id, plugin_id) DO UPDATE SET enabled = EXCLUDED.enabled, config = EXCLUDED.config, updated_at = now()
                 """, logger: logger)
             try await services.pluginStates.notifyChanged(org, on: connection)
         }
         services.pluginStates.invalidate(org)
+        services.tenantChanges.changed(org)
         let tenant = try await services.pluginStates.tenant(org)
         return try JSONResponse.make(.ok, view(plugin, tenant))
     }
