@@ -11,4 +11,6 @@ start_test_postgres
 swift build --build-tests "$@"
 CRM_BINARY="$(swift build --show-bin-path "$@")/crm"
 export CRM_BINARY
+# Belt and braces: no server a test started outlives the run.
+trap 'pkill -TERM -f "^$CRM_BINARY serve" || true; stop_test_postgres' EXIT
 swift test --skip-build "$@"

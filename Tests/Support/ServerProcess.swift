@@ -49,6 +49,29 @@ public final class ServerProcess: @unchecked Sendable {
         }
         guard result == 0 else { throw TestSetupError("cannot spawn \(argv[0]): \(String(cString: strerror(result)))") }
         self.pid = pid
+        Self.reaper.track(pid)
+    }
+
+    /// Servers still running when the test process exits (shared ones live that long) are
+    /// stopped then, so no `crm` outlives its test run.
+    private static let reaper = Reaper()
+
+    private final class Reaper: @unchecked Sendable {
+        // @unchecked: the pid list is guarded by its lock.
+        private let lock = NSLock()
+        private var pids: [pid_t] = []
+
+        init() {
+            atexit {
+                ServerProcess.reaper.killAll()
+            }
+        }
+
+        func track(_ pid: pid_t) { lock.withLock { pids.append(pid) } }
+
+        func killAll() {
+            for pid in lock.withLock({ pids }) { kill(pid, SIGTERM) }
+        }
     }
 
     private static let spawnLock = NSLock()
