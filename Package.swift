@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "Contacts", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Contacts", swiftSettings: strict),
         .target(name: "Deals", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Deals", swiftSettings: strict),
         .target(name: "Activities", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Activities", swiftSettings: strict),
-        .target(name: "CustomFields", dependencies: ["Kernel", "Scripting"], path: "Sources/Plugins/CustomFields", swiftSettings: strict),
+        .target(name: "CustomFields", dependencies: ["Kernel", "Scripting", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/CustomFields", swiftSettings: strict),
         .executableTarget(
             name: "Host",
             dependencies: [

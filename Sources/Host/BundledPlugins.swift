@@ -12,7 +12,7 @@ enum BundledPlugins {
         let limits = try ScriptLimits(environment: environment)
         let lua = try BundledLuaPlugin.load(from: luaPluginsDirectory(environment), limits: limits)
         return [
-            ContactsPlugin(), DealsPlugin(), ActivitiesPlugin(), CustomFieldsPlugin(),
+            ContactsPlugin(), DealsPlugin(), ActivitiesPlugin(), CustomFieldsPlugin(limits: limits),
             ScriptingPlugin(limits: limits, bundled: lua),
         ]
     }

@@ -102,7 +102,7 @@ final class HostCalls: @unchecked Sendable {
         let options = (args.count > 2 ? args[2].objectValue : nil) ?? [:]
         if let limit = options["limit"] { items.append(("limit", Self.text(limit))) }
         if let sort = options["sort"] { items.append(("sort", Self.text(sort))) }
-        let query = try RecordQuery.parse(items, schema: schema)
+        let query = try RecordQuery.parse(items, schema: schema, custom: try await store.customDefinitions(schema, principal))
         let body = try await store.list(schema, query: query, principal: principal)
         return JSONValue.parse(Data(body.utf8))?["data"] ?? .array([])
     }

@@ -32,7 +32,9 @@ public struct RunResult: Sendable {
 final class TenantScripts: Sendable {
     let entries: [ScriptEntry]
     private let pool = Mutex<[LuaRuntime]>([])
-    static let poolSize = 4
+    /// Idle states kept per tenant: enough for the concurrency of a busy tenant, so runs do
+    /// not pay for loading the scripts again (a state with a few scripts is ~100 KiB).
+    static let poolSize = 32
 
     init(entries: [ScriptEntry]) { self.entries = entries }
 

@@ -111,32 +111,41 @@ struct RecordInput {
     }
 }
 
-/// The custom fields a tenant has defined for an entity; until the custom-fields plugin
-/// provides definitions, there are none and every key is unknown.
+/// The custom fields a tenant has defined for an entity: how a write's `custom` object is read.
 public struct CustomFieldSet: Sendable {
     public let entity: String
-    public let normalizeObject: @Sendable ([String: JSONValue]) throws -> [String: JSONValue]
+    public let definitions: [CustomFieldDefinition]
 
-    public init(entity: String, normalize: @escaping @Sendable ([String: JSONValue]) throws -> [String: JSONValue]) {
+    public init(entity: String, definitions: [CustomFieldDefinition]) {
         self.entity = entity
-        self.normalizeObject = normalize
+        self.definitions = definitions
     }
 
-    public static func none(_ entity: String) -> CustomFieldSet {
-        CustomFieldSet(entity: entity) { object in
-            let errors = object.keys.sorted().map {
-                FieldError(field: "custom.\($0)", code: "unknown_field", message: "no custom field '\($0)' is defined for \(entity)")
-            }
-            if !errors.isEmpty { throw APIError.validation(errors) }
-            return [:]
-        }
-    }
-
+    /// Unknown keys, formula keys and wrong types are field errors; `null` is kept (it clears
+    /// a key on PATCH and is a value for `required`).
     func normalize(_ value: JSONValue) throws -> JSONValue {
         if value.isNull { return .object([:]) }
         guard case .object(let object) = value else {
             throw APIError.validation([FieldError(field: "custom", code: "invalid_type", message: "must be an object")])
         }
-        return .object(try normalizeObject(object))
+        var errors: [FieldError] = []
+        var result: [String: JSONValue] = [:]
+        for (key, item) in object.sorted(by: { $0.key < $1.key }) {
+            guard let definition = definitions.first(where: { $0.key == key }) else {
+                errors.append(FieldError(field: "custom.\(key)", code: "unknown_field", message: "no custom field '\(key)' is defined for \(entity)"))
+                continue
+            }
+            if definition.formula != nil {
+                errors.append(FieldError(field: "custom.\(key)", code: "read_only", message: "is a formula and cannot be written"))
+                continue
+            }
+            if item.isNull {
+                result[key] = .null
+                continue
+            }
+            do { result[key] = try definition.spec.type.normalize(item, field: definition.spec) } catch let error as FieldError { errors.append(error) }
+        }
+        if !errors.isEmpty { throw APIError.validation(errors) }
+        return .object(result)
     }
 }

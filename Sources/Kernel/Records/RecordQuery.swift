@@ -15,6 +15,8 @@ public struct RecordQuery: Sendable {
         let sql: String
         let type: any FieldType
         let spec: FieldSpec
+        /// For `custom.<key>`: equality can use the GIN index on `custom` (containment).
+        var customKey: String? = nil
     }
 
     struct Filter: Sendable {
@@ -35,7 +37,11 @@ public struct RecordQuery: Sendable {
     var text: String?
     var includeTotal = false
 
-    static func member(_ name: String, in schema: EntitySchema) -> Member? {
+    static func member(_ name: String, in schema: EntitySchema, custom: [CustomFieldDefinition] = []) -> Member? {
+        if name.hasPrefix("custom.") {
+            guard let definition = custom.first(where: { "custom.\($0.key)" == name }) else { return nil }
+            return Member(name: name, sql: definition.sqlExpression, type: definition.spec.type, spec: definition.spec, customKey: definition.key)
+        }
         switch name {
         case "id":
             let spec = FieldSpec("id", column: "id", ReferenceFieldType(schema.name))
@@ -49,12 +55,14 @@ public struct RecordQuery: Sendable {
         }
     }
 
-    static func parse(_ request: Request, schema: EntitySchema) throws -> RecordQuery {
-        try parse(request.uri.queryParameters.map { (String($0.key).removingPercentEncoding ?? String($0.key), String($0.value)) }, schema: schema)
+    static func parse(_ request: Request, schema: EntitySchema, custom: [CustomFieldDefinition] = []) throws -> RecordQuery {
+        try parse(
+            request.uri.queryParameters.map { (String($0.key).removingPercentEncoding ?? String($0.key), String($0.value)) },
+            schema: schema, custom: custom)
     }
 
     /// The same from decoded `(name, value)` pairs (scripts' `crm.find` builds these).
-    public static func parse(_ items: [(String, String)], schema: EntitySchema) throws -> RecordQuery {
+    public static func parse(_ items: [(String, String)], schema: EntitySchema, custom: [CustomFieldDefinition] = []) throws -> RecordQuery {
         var query = RecordQuery()
         for (key, value) in items {
             switch key {
@@ -66,7 +74,7 @@ public struct RecordQuery: Sendable {
             case "cursor":
                 query.cursor = try decodeCursor(value)
             case "sort":
-                query.sort = try parseSort(value, schema: schema)
+                query.sort = try parseSort(value, schema: schema, custom: custom)
             case "q":
                 let trimmed = value.trimmingCharacters(in: .whitespaces)
                 guard trimmed.count <= 200 else { throw APIError.badRequest("q is limited to 200 characters") }
@@ -76,7 +84,7 @@ public struct RecordQuery: Sendable {
                 query.includeTotal = value == "true"
             default:
                 guard key.hasPrefix("filter[") else { throw APIError.badRequest("unknown query parameter '\(key)'") }
-                query.filters.append(try parseFilter(key, value, schema: schema))
+                query.filters.append(try parseFilter(key, value, schema: schema, custom: custom))
             }
         }
         if query.sort.isEmpty, let created = member("createdAt", in: schema) {
@@ -88,11 +96,13 @@ public struct RecordQuery: Sendable {
         return query
     }
 
-    static func parseSort(_ text: String, schema: EntitySchema) throws -> [SortKey] {
+    static func parseSort(_ text: String, schema: EntitySchema, custom: [CustomFieldDefinition]) throws -> [SortKey] {
         try text.split(separator: ",").map { part in
             let descending = part.hasPrefix("-")
             let name = String(descending ? part.dropFirst() : part)
-            guard let member = member(name, in: schema), !(member.type is ReferenceListFieldType) else {
+            guard let member = member(name, in: schema, custom: custom), !(member.type is ReferenceListFieldType),
+                !(member.type is MultiSelectFieldType)
+            else {
                 throw APIError.badRequest("cannot sort by '\(name)'")
             }
             return SortKey(member: member, descending: descending)
@@ -100,7 +110,7 @@ public struct RecordQuery: Sendable {
     }
 
     /// `filter[field]` or `filter[field][op]`.
-    static func parseFilter(_ key: String, _ value: String, schema: EntitySchema) throws -> Filter {
+    static func parseFilter(_ key: String, _ value: String, schema: EntitySchema, custom: [CustomFieldDefinition]) throws -> Filter {
         let parts = key.dropFirst("filter".count).split(separator: "]").map { $0.dropFirst() }
         guard (1...2).contains(parts.count), key.hasSuffix("]") else { throw APIError.badRequest("malformed filter '\(key)'") }
         let name = String(parts[0])
@@ -114,7 +124,7 @@ public struct RecordQuery: Sendable {
             member = Member(name: "tags", sql: "t.tags", type: spec.type, spec: spec)
             guard [.eq, .in].contains(op) else { throw APIError.badRequest("tags filter with eq or in only") }
         } else {
-            guard let found = self.member(name, in: schema) else { throw APIError.badRequest("cannot filter on unknown field '\(name)'") }
+            guard let found = self.member(name, in: schema, custom: custom) else { throw APIError.badRequest("cannot filter on unknown field '\(name)'") }
             member = found
         }
         switch op {
@@ -143,6 +153,9 @@ public struct RecordQuery: Sendable {
         return Filter(member: member, op: op, values: values)
     }
 
+    /// Types whose values are stored as the JSON they compare as.
+    static let containmentTypes: Set<String> = ["text", "email", "url", "phone", "select", "multiSelect", "number", "integer", "boolean"]
+
     // MARK: Cursor
 
     static func encodeCursor(_ values: [JSONValue]) -> String {
@@ -167,6 +180,19 @@ public struct RecordQuery: Sendable {
             if filter.member.name == "tags" {
                 let tags = builder.bind(SQLBuilder.arrayLiteral(filter.values.compactMap(\.stringValue)), as: "text[]")
                 conditions.append(filter.op == .in ? "\(column) && \(tags)" : "\(column) @> \(tags)")
+                continue
+            }
+            if let key = filter.member.customKey, Self.containmentTypes.contains(type.name),
+                filter.op == .eq || (type is MultiSelectFieldType && filter.op == .contains), let value = filter.values.first
+            {
+                // {"key": value} (or {"key": [value]}) @> uses the GIN index on custom.
+                let probe: JSONValue = type is MultiSelectFieldType ? [key: .array([value])] : [key: value]
+                conditions.append("t.custom @> \(builder.bind(probe.serialized(), as: "jsonb"))")
+                continue
+            }
+            if type is MultiSelectFieldType, filter.op != .isNull {
+                let options = builder.bind(SQLBuilder.arrayLiteral(filter.values.compactMap(\.stringValue)), as: "text[]")
+                conditions.append(filter.op == .ne ? "NOT (\(column) ?| \(options))" : "\(column) ?| \(options)")
                 continue
             }
             if type is ReferenceListFieldType, filter.op != .isNull {

@@ -17,7 +17,8 @@ struct RecordRoutes {
         let store = self.store
 
         routes.get(base, requires: read) { request, _, principal in
-            let query = try RecordQuery.parse(request, schema: schema)
+            let custom = try await store.customDefinitions(schema, principal)
+            let query = try RecordQuery.parse(request, schema: schema, custom: custom)
             let body = try await store.list(schema, query: query, principal: principal)
             return RecordResponse.raw(.ok, body)
         }

@@ -11,14 +11,16 @@ public struct RecordStore: Sendable {
     let pluginStates: PluginStates
     public let hooks: HookBus
     public let schemas: Schemas
+    public let customFieldHook: CustomFieldHook
 
     var logger: Logger { database.logger }
 
-    init(database: Database, pluginStates: PluginStates, hooks: HookBus, schemas: Schemas) {
+    init(database: Database, pluginStates: PluginStates, hooks: HookBus, schemas: Schemas, customFieldHook: CustomFieldHook) {
         self.database = database
         self.pluginStates = pluginStates
         self.hooks = hooks
         self.schemas = schemas
+        self.customFieldHook = customFieldHook
     }
 
     /// A stored record as the API shows it, with its version (the ETag).
@@ -66,11 +68,12 @@ public struct RecordStore: Sendable {
         idempotency: Idempotency.Key? = nil
     ) async throws -> Created {
         let tenant = try await pluginStates.tenant(principal.organizationID)
+        let custom = try await customDefinitions(schema, principal, tenant: tenant)
         return try await database.transaction(principal.scope) { connection in
             if let idempotency, let replay = try await idempotency.replay(principal, on: connection, logger: logger) {
                 return .replayed(replay)
             }
-            let input = try RecordInput.parse(body, schema: schema, customFields: customFields(schema, principal), mode: .create)
+            let input = try RecordInput.parse(body, schema: schema, customFields: CustomFieldSet(entity: schema.name, definitions: custom), mode: .create)
             var record = input
             record["custom"] = record["custom"] ?? .object([:])
             record["tags"] = record["tags"] ?? .array([])
@@ -81,6 +84,7 @@ public struct RecordStore: Sendable {
             event = try await runBefore(event, also: "\(schema.name).beforeSave", tenant: tenant, on: connection)
             record = event.record
             try RecordInput.validateComplete(&record, schema: schema)
+            try await applyCustomFields(&record, custom, creating: true)
             try await checkReferences(schema, record, principal, on: connection)
             let id = UUID()
             let changes = RecordInput.changes(from: nil, to: record, schema: schema)
@@ -103,8 +107,9 @@ public struct RecordStore: Sendable {
         principal: Principal, depth: Int = 0
     ) async throws -> Stored {
         let tenant = try await pluginStates.tenant(principal.organizationID)
+        let custom = try await customDefinitions(schema, principal, tenant: tenant)
         let input = try RecordInput.parse(
-            body, schema: schema, customFields: customFields(schema, principal), mode: replace ? .replace : .patch)
+            body, schema: schema, customFields: CustomFieldSet(entity: schema.name, definitions: custom), mode: replace ? .replace : .patch)
         return try await database.transaction(principal.scope) { connection in
             let current = try await lock(schema, id: id, principal: principal, on: connection)
             try check(precondition, current)
@@ -132,6 +137,7 @@ public struct RecordStore: Sendable {
             event = try await runBefore(event, also: "\(schema.name).beforeSave", tenant: tenant, on: connection)
             record = event.record
             try RecordInput.validateComplete(&record, schema: schema)
+            try await applyCustomFields(&record, custom, creating: false)
             try await checkReferences(schema, record, principal, on: connection)
             let changes = RecordInput.changes(from: previous, to: record, schema: schema)
             guard !changes.isEmpty else { return current }
@@ -185,8 +191,15 @@ public struct RecordStore: Sendable {
 
     // MARK: Pieces
 
-    func customFields(_ schema: EntitySchema, _ principal: Principal) -> CustomFieldSet {
-        CustomFieldSet.none(schema.name)
+    /// The tenant's custom fields of the entity (none while the custom-fields plugin is off).
+    public func customDefinitions(
+        _ schema: EntitySchema, _ principal: Principal, tenant: PluginStates.Tenant? = nil
+    ) async throws -> [CustomFieldDefinition] {
+        guard let provider = customFieldHook.current else { return [] }
+        var state = tenant
+        if state == nil { state = try await pluginStates.tenant(principal.organizationID) }
+        guard state?.enabled["customfields"] == true else { return [] }
+        return try await provider.definitions(principal.organizationID, entity: schema.name)
     }
 
     func check(_ precondition: Precondition, _ current: Stored) throws {

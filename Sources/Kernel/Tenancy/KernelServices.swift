@@ -16,6 +16,8 @@ public struct KernelServices: Sendable {
     public let hooks: HookBus
     public let schemas: Schemas
     public let records: RecordStore
+    /// Set by the custom-fields plugin: tenants' definitions and expression evaluation.
+    public let customFields: CustomFieldHook
     let refreshTokens: RefreshTokenStore
     /// Plugin work for a new organization (e.g. the default pipeline), run in its transaction.
     let organizationSetup: OrganizationSetup
@@ -41,7 +43,9 @@ public struct KernelServices: Sendable {
         self.pluginStates = PluginStates(database: database, registry: registry)
         self.hooks = HookBus()
         self.schemas = Schemas()
-        self.records = RecordStore(database: database, pluginStates: pluginStates, hooks: hooks, schemas: schemas)
+        self.customFields = CustomFieldHook()
+        self.records = RecordStore(
+            database: database, pluginStates: pluginStates, hooks: hooks, schemas: schemas, customFieldHook: customFields)
         self.refreshTokens = RefreshTokenStore(logger: database.logger)
         self.organizationSetup = OrganizationSetup()
     }

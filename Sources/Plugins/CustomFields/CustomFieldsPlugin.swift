@@ -1,12 +1,74 @@
+import Foundation
 import Kernel
+import Scripting
 
 /// Per-tenant typed custom fields on every entity, with Lua validation and formulas.
 public struct CustomFieldsPlugin: CRMPlugin {
-    public init() {}
+    let evaluator: ExpressionEvaluator
+
+    public init(limits: ScriptLimits = ScriptLimits()) {
+        self.evaluator = ExpressionEvaluator(limits: limits)
+    }
 
     public let manifest = PluginManifest(
         id: "customfields", name: "Custom fields", version: "1.0.0",
         summary: "Per-tenant custom fields with validation and formulas",
         permissions: ["customfields.read", "customfields.write"],
         entities: ["custom-fields"])
+
+    public var migrations: [Migration] { [CustomFieldMigrations.definitions] }
+
+    public func register(into registrar: PluginRegistrar) {
+        let definitions = DefinitionStore(database: registrar.services.database)
+        let provider = CustomFieldProviderImpl(definitions: definitions, evaluator: evaluator)
+        registrar.services.customFields.set(provider)
+        registrar.services.tenantChanges.add { definitions.invalidate($0) }
+        CustomFieldRoutes(services: registrar.services, definitions: definitions, evaluator: evaluator).register(on: registrar.routes)
+    }
+}
+
+struct CustomFieldProviderImpl: CustomFieldProvider {
+    let definitions: DefinitionStore
+    let evaluator: ExpressionEvaluator
+
+    func definitions(_ organizationID: UUID, entity: String) async throws -> [CustomFieldDefinition] {
+        try await definitions.all(organizationID).filter { $0.entity == entity }
+    }
+
+    func evaluate(_ expression: String, value: JSONValue, record: Record) async -> Result<JSONValue, ExpressionFailure> {
+        await evaluator.evaluate(expression, value: value, record: record)
+    }
+}
+
+enum CustomFieldMigrations {
+    static let definitions = Migration("0001_custom_field_definitions", """
+        CREATE TABLE custom_field_definitions (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            id uuid NOT NULL,
+            entity text NOT NULL,
+            key text NOT NULL,
+            label text NOT NULL,
+            type text NOT NULL,
+            required boolean NOT NULL DEFAULT false,
+            options jsonb,
+            default_value jsonb,
+            validation jsonb,
+            formula text,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (org_id, id),
+            UNIQUE (org_id, entity, key)
+        );
+        CREATE TABLE custom_field_archive (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            entity text NOT NULL,
+            record_id uuid NOT NULL,
+            key text NOT NULL,
+            value jsonb NOT NULL,
+            archived_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX custom_field_archive_record ON custom_field_archive (org_id, entity, record_id);
+        \(KernelMigrations.tenantIsolation("custom_field_definitions"))
+        \(KernelMigrations.tenantIsolation("custom_field_archive"))
+        """)
 }

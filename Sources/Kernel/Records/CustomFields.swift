@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+
+/// A tenant's custom field on an entity (API.md, Custom fields).
+public struct CustomFieldDefinition: Sendable, Codable, Equatable {
+    public struct Validation: Sendable, Codable, Equatable {
+        public var expression: String
+        public var message: String
+
+        public init(expression: String, message: String) {
+            self.expression = expression
+            self.message = message
+        }
+    }
+
+    public var id: String
+    public var entity: String
+    public var key: String
+    public var label: String
+    public var type: String
+    public var required: Bool
+    public var options: [String]?
+    public var defaultValue: JSONValue?
+    public var validation: Validation?
+    public var formula: String?
+
+    public init(
+        id: String, entity: String, key: String, label: String, type: String, required: Bool, options: [String]?,
+        defaultValue: JSONValue?, validation: Validation?, formula: String?
+    ) {
+        self.id = id
+        self.entity = entity
+        self.key = key
+        self.label = label
+        self.type = type
+        self.required = required
+        self.options = options
+        self.defaultValue = defaultValue
+        self.validation = validation
+        self.formula = formula
+    }
+
+    /// The 13 types of API.md, each served by a `FieldType`.
+    public static let types: [String: any FieldType] = [
+        "text": TextFieldType(), "longText": TextFieldType(), "number": NumberFieldType(), "integer": IntegerFieldType(),
+        "boolean": BooleanFieldType(), "date": DateFieldType(), "datetime": DateTimeFieldType(), "email": EmailFieldType(),
+        "url": URLFieldType(), "phone": PhoneFieldType(), "select": SelectFieldType(), "multiSelect": MultiSelectFieldType(),
+        "currency": CurrencyValueFieldType(),
+    ]
+
+    /// The field as the record store checks it (`custom.<key>` in errors).
+    public var spec: FieldSpec {
+        FieldSpec(
+            "custom.\(key)", column: "custom", Self.types[type] ?? TextFieldType(), required: required,
+            maxLength: type == "longText" ? 100_000 : (type == "text" ? 1000 : nil), options: options,
+            readOnly: formula != nil)
+    }
+
+    /// SQL over `t.custom` giving the value typed for comparison and sorting.
+    public var sqlExpression: String {
+        let text = "(t.custom ->> '\(key)')"
+        switch type {
+        case "number": return "\(text)::double precision"
+        case "integer": return "\(text)::bigint"
+        case "boolean": return "\(text)::boolean"
+        case "date": return "\(text)::date"
+        case "datetime": return "\(text)::timestamptz"
+        case "currency": return "(t.custom -> '\(key)' ->> 'amount')::numeric"
+        case "multiSelect": return "(t.custom -> '\(key)')"
+        default: return text
+        }
+    }
+}
+
+/// What the custom-fields plugin gives the record store: a tenant's definitions, and Lua
+/// expressions evaluated under the script limits.
+public protocol CustomFieldProvider: Sendable {
+    func definitions(_ organizationID: UUID, entity: String) async throws -> [CustomFieldDefinition]
+    /// The expression's value with `value` and `record` in scope; a failure is a message.
+    func evaluate(_ expression: String, value: JSONValue, record: Record) async -> Result<JSONValue, ExpressionFailure>
+}
+
+public struct ExpressionFailure: Error, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// Where the record store finds the provider (none until the plugin registers it).
+public final class CustomFieldHook: Sendable {
+    private let provider = Mutex<(any CustomFieldProvider)?>(nil)
+
+    public init() {}
+
+    public func set(_ newValue: any CustomFieldProvider) { provider.withLock { $0 = newValue } }
+    public var current: (any CustomFieldProvider)? { provider.withLock { $0 } }
+}

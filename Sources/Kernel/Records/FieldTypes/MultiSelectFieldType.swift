@@ -1,0 +1,24 @@
+/// Several of the field's `options`, as an array without repeats.
+public struct MultiSelectFieldType: FieldType {
+    public init() {}
+    public var name: String { "multiSelect" }
+    public var sqlType: String { "jsonb" }
+    public var jsonType: String { "array" }
+
+    public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
+        guard case .array(let items) = value else { throw wrongType(field, "an array of options") }
+        var seen = Set<String>()
+        var result: [JSONValue] = []
+        for item in items {
+            guard case .string(let option) = item, field.options?.contains(option) ?? false else {
+                throw FieldError(field: field.name, code: "invalid_option", message: "may only hold \((field.options ?? []).joined(separator: ", "))")
+            }
+            if seen.insert(option).inserted { result.append(item) }
+        }
+        return .array(result)
+    }
+
+    public func filterValue(_ text: String, field: FieldSpec) -> JSONValue? {
+        field.options?.contains(text) ?? false ? .string(text) : nil
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Hummingbird
+import Kernel
+import PostgresNIO
+import Scripting
+
+/// `/custom-fields`: define, change and remove a tenant's custom fields (API.md, Custom fields).
+struct CustomFieldRoutes {
+    let services: KernelServices
+    let definitions: DefinitionStore
+    let evaluator: ExpressionEvaluator
+
+    var logger: Logger { services.logger }
+    static let read = Permission.customFieldsRead
+    static let manage = Permission.customFieldsManage
+    static let maxPerEntity = 200
+    static let maxOptions = 200
+    static let luaKeywords: Set<String> = [
+        "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in", "local", "nil", "not",
+        "or", "repeat", "return", "then", "true", "until", "while",
+    ]
+
+    func register(on routes: APIRoutes) {
+        routes.get("/custom-fields", requires: Self.read) { request, _, principal in
+            let entity = request.uri.queryParameters.get("entity")
+            let all = try await definitions.all(principal.organizationID).filter { entity == nil || $0.entity == entity }
+            return try JSONResponse.make(.ok, DataEnvelope(all))
+        }
+        routes.post("/custom-fields", requires: Self.manage) { request, context, principal in
+            let body = try await JSONBody.object(request, context: context)
+            let definition = try validate(body, existing: nil, principal: principal)
+            try await save(definition, principal: principal, creating: true)
+            return try JSONResponse.make(.created, definition, headers: [.location: "/api/v1/custom-fields/\(definition.id)"])
+        }
+        routes.patch("/custom-fields/:id", requires: Self.manage) { request, context, principal in
+            let current = try await find(try context.uuidParameter("id"), principal)
+            let body = try await JSONBody.object(request, context: context)
+            let definition = try validate(body, existing: current, principal: principal)
+            if definition.type != current.type {
+                let count = try await storedValues(current, principal)
+                if count > 0 {
+                    throw APIError(.conflict, "\(count) records hold values for custom.\(current.key); a type change would not convert them",
+                                   extensions: ["count": .int(Int64(count))])
+                }
+            }
+            try await save(definition, principal: principal, creating: false)
+            return try JSONResponse.make(.ok, definition)
+        }
+        routes.delete("/custom-fields/:id", requires: Self.manage) { _, context, principal in
+            let definition = try await find(try context.uuidParameter("id"), principal)
+            try await remove(definition, principal)
+            return JSONResponse.noContent()
+        }
+    }
+
+    func find(_ id: UUID, _ principal: Principal) async throws -> CustomFieldDefinition {
+        guard let definition = try await definitions.all(principal.organizationID).first(where: { $0.id == id.text }) else {
+            throw APIError.notFound("no custom field \(id.text)")
+        }
+        return definition
+    }
+
+    /// The body as a definition (a PATCH merged over `existing`), every rule checked.
+    func validate(_ body: [String: JSONValue], existing: CustomFieldDefinition?, principal: Principal) throws -> CustomFieldDefinition {
+        var errors: [FieldError] = []
+        let allowed: Set<String> = existing == nil
+            ? ["entity", "key", "label", "type", "required", "options", "defaultValue", "validation", "formula"]
+            : ["label", "type", "required", "options", "defaultValue", "validation", "formula"]
+        for key in body.keys.sorted() where !allowed.contains(key) {
+            errors.append(FieldError(field: key, code: existing != nil && ["entity", "key"].contains(key) ? "read_only" : "unknown_field",
+                                     message: existing != nil && ["entity", "key"].contains(key) ? "cannot be changed" : "is not a custom field setting"))
+        }
+        func string(_ name: String) -> String? { body[name]?.stringValue }
+        let entity = existing?.entity ?? string("entity") ?? ""
+        guard let schema = services.schemas.schema(entity) else {
+            errors.append(FieldError(field: "entity", code: "invalid", message: "must be one of \(services.schemas.all.map(\.name).joined(separator: ", "))"))
+            throw APIError.validation(errors)
+        }
+        let key = existing?.key ?? string("key") ?? ""
+        if existing == nil {
+            if key.wholeMatch(of: /[a-z][a-zA-Z0-9_]{0,62}/) == nil {
+                errors.append(FieldError(field: "key", code: "invalid", message: "must match ^[a-z][a-zA-Z0-9_]{0,62}$"))
+            } else if schema.field(key) != nil || EntitySchema.systemFields.contains(key) || ["custom", "tags"].contains(key) {
+                errors.append(FieldError(field: "key", code: "reserved", message: "is a built-in field of \(entity)"))
+            } else if Self.luaKeywords.contains(key) {
+                errors.append(FieldError(field: "key", code: "reserved", message: "is a reserved word"))
+            }
+        }
+        let type = string("type") ?? existing?.type ?? ""
+        if CustomFieldDefinition.types[type] == nil {
+            errors.append(FieldError(field: "type", code: "invalid_option", message: "must be one of \(CustomFieldDefinition.types.keys.sorted().joined(separator: ", "))"))
+        }
+        var label = existing?.label ?? key
+        if let value = body["label"] {
+            if let text = value.stringValue, (1...200).contains(text.count) { label = text } else {
+                errors.append(FieldError(field: "label", code: "invalid", message: "must be 1-200 characters"))
+            }
+        }
+        var required = existing?.required ?? false
+        if let value = body["required"] {
+            if let flag = value.boolValue { required = flag } else { errors.append(FieldError(field: "required", code: "invalid_type", message: "must be true or false")) }
+        }
+        var options = existing?.options
+        if let value = body["options"] {
+            if value.isNull { options = nil } else if let items = value.arrayValue, items.count <= Self.maxOptions,
+                items.allSatisfy({ ($0.stringValue?.count ?? 0) > 0 && ($0.stringValue?.count ?? 0) <= 100 }),
+                Set(items).count == items.count
+            {
+                options = items.compactMap(\.stringValue)
+            } else {
+                errors.append(FieldError(field: "options", code: "invalid", message: "must be up to \(Self.maxOptions) distinct strings of 1-100 characters"))
+            }
+        }
+        if ["select", "multiSelect"].contains(type), (options ?? []).isEmpty {
+            errors.append(FieldError(field: "options", code: "required", message: "select types need options"))
+        }
+        var validation = existing?.validation
+        if let value = body["validation"] {
+            if value.isNull { validation = nil } else if let expression = value["expression"]?.stringValue {
+                do { try evaluator.check(expression) } catch let failure as ExpressionFailure {
+                    errors.append(FieldError(field: "validation.expression", code: "script_error", message: failure.message))
+                } catch {}
+                validation = .init(expression: expression, message: value["message"]?.stringValue ?? "is invalid")
+            } else {
+                errors.append(FieldError(field: "validation.expression", code: "required", message: "is required"))
+            }
+        }
+        var formula = existing?.formula
+        if let value = body["formula"] {
+            if value.isNull { formula = nil } else if let text = value.stringValue {
+                do { try evaluator.check(text) } catch let failure as ExpressionFailure {
+                    errors.append(FieldError(field: "formula", code: "script_error", message: failure.message))
+                } catch {}
+                formula = text
+            } else {
+                errors.append(FieldError(field: "formula", code: "invalid_type", message: "must be a Lua expression"))
+            }
+        }
+        var definition = CustomFieldDefinition(
+            id: existing?.id ?? UUID().text, entity: entity, key: key, label: label, type: type, required: required,
+            options: options, defaultValue: existing?.defaultValue, validation: validation, formula: formula)
+        if let value = body["defaultValue"] {
+            if value.isNull { definition.defaultValue = nil } else if CustomFieldDefinition.types[type] != nil {
+                do { definition.defaultValue = try definition.spec.type.normalize(value, field: definition.spec) } catch let error as FieldError {
+                    errors.append(FieldError(field: "defaultValue", code: error.code, message: error.message))
+                } catch {}
+            }
+        }
+        if !errors.isEmpty { throw APIError.validation(errors) }
+        return definition
+    }
+
+    func save(_ definition: CustomFieldDefinition, principal: Principal, creating: Bool) async throws {
+        let org = principal.organizationID
+        let options = definition.options.map { JSONValue.array($0.map(JSONValue.string)).serialized() }
+        let defaultValue = definition.defaultValue?.serialized()
+        let validation = definition.validation.map {
+            JSONValue.object(["expression": .string($0.expression), "message": .string($0.message)]).serialized()
+        }
+        try await services.database.transaction(principal.scope) { connection in
+            if creating {
+                let rows = try await connection.query(
+                    "SELECT count(*) FROM custom_field_definitions WHERE org_id = \(org) AND entity = \(definition.entity)", logger: logger)
+                for try await count in rows.decode(Int.self) where count >= Self.maxPerEntity {
+                    throw APIError.validation([FieldError(field: "entity", code: "limit", message: "at most \(Self.maxPerEntity) custom fields per entity")])
+                }
+                do {
+                    try await connection.query(
+                        """
+                        INSERT INTO custom_field_definitions (org_id, id, entity, key, label, type, required, options, default_value, validation, formula)
+                        VALUES (\(org), \(UUID(uuidString: definition.id)), \(definition.entity), \(definition.key), \(definition.label), \(definition.type),
+                                \(definition.required), \(options)::jsonb, \(defaultValue)::jsonb, \(validation)::jsonb, \(definition.formula))
+                        """, logger: logger)
+                } catch where SQLState.isUniqueViolation(error) {
+                    throw APIError.conflict("custom.\(definition.key) already exists on \(definition.entity)")
+                }
+            } else {
+                try await connection.query(
+                    """
+                    UPDATE custom_field_definitions SET label = \(definition.label), type = \(definition.type), required = \(definition.required),
+                        options = \(options)::jsonb, default_value = \(defaultValue)::jsonb, validation = \(validation)::jsonb,
+                        formula = \(definition.formula), updated_at = now()
+                    WHERE org_id = \(org) AND id = \(UUID(uuidString: definition.id))
+                    """, logger: logger)
+            }
+            try await connection.query("SELECT pg_notify('crm_tenant_changed', \(org.text))", logger: logger)
+        }
+        definitions.invalidate(org)
+    }
+
+    func storedValues(_ definition: CustomFieldDefinition, _ principal: Principal) async throws -> Int {
+        guard let schema = services.schemas.schema(definition.entity) else { return 0 }
+        return try await services.database.withScope(principal.scope) { connection in
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema.table) WHERE org_id = $1 AND custom ? $2", binds: {
+                    var binds = PostgresBindings()
+                    binds.append(principal.organizationID)
+                    binds.append(definition.key)
+                    return binds
+                }()), logger: logger)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+
+    /// Deleting a definition hides its values: they move to the archive (kept until purged).
+    func remove(_ definition: CustomFieldDefinition, _ principal: Principal) async throws {
+        let org = principal.organizationID
+        guard let schema = services.schemas.schema(definition.entity) else { return }
+        try await services.database.transaction(principal.scope) { connection in
+            var binds = PostgresBindings()
+            binds.append(org)
+            binds.append(definition.entity)
+            binds.append(definition.key)
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO custom_field_archive (org_id, entity, record_id, key, value)
+                SELECT org_id, $2, id, $3, custom -> $3 FROM \(schema.table) WHERE org_id = $1 AND custom ? $3
+                """, binds: binds), logger: logger)
+            var update = PostgresBindings()
+            update.append(org)
+            update.append(definition.key)
+            try await connection.query(PostgresQuery(
+                unsafeSQL: "UPDATE \(schema.table) SET custom = custom - $2 WHERE org_id = $1 AND custom ? $2", binds: update), logger: logger)
+            try await connection.query(
+                "DELETE FROM custom_field_definitions WHERE org_id = \(org) AND id = \(UUID(uuidString: definition.id))", logger: logger)
+            try await connection.query("SELECT pg_notify('crm_tenant_changed', \(org.text))", logger: logger)
+        }
+        definitions.invalidate(org)
+    }
+}
