@@ -2,13 +2,26 @@ import Foundation
 import Kernel
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// Scripts, their versions and their recent runs, per tenant.
 struct ScriptStore: Sendable {
     static let keptRuns = 100
 
     let database: Database
+    private let pending = PendingRuns()
     var logger: Logger { database.logger }
+
+    struct PendingRun: Sendable {
+        let org: UUID
+        let script: String
+        let event: String
+        let recordID: UUID?
+        let outcome: String
+        let error: String?
+        let durationMs: Double
+        let logs: JSONValue
+    }
 
     struct Script: Encodable, Sendable {
         let name: String
@@ -81,37 +94,43 @@ struct ScriptStore: Sendable {
         }
     }
 
-    /// Remembers a run (on its own connection: a failed write must not take the record away),
-    /// keeping the last 100 per script.
+    /// Remembers a run. Runs are buffered and written in batches (see `flushRuns`), so a
+    /// script costs its request no extra database write; a failed write cannot take a run
+    /// record away either, since the record is not part of the write's transaction.
     func recordRun(_ organizationID: UUID, script: String, event: String, recordID: JSONValue?, result: RunResult) async {
-        let record = recordID?.stringValue.flatMap(UUID.init(uuidString:))
-        let error = result.failure?.message
-        let logs = JSONValue.array(result.logs.map(JSONValue.string)).serialized()
+        let run = PendingRun(
+            org: organizationID, script: script, event: event, recordID: recordID?.stringValue.flatMap(UUID.init(uuidString:)),
+            outcome: result.outcome.rawValue, error: result.failure?.message, durationMs: result.durationMs,
+            logs: JSONValue.array(result.logs.map(JSONValue.string)))
+        pending.append(run)
+    }
+
+    /// Writes the buffered runs in one statement, then trims each script to its last 100–110.
+    func flushRuns() async {
+        let runs = pending.drain()
+        guard !runs.isEmpty else { return }
+        let rows = JSONValue.array(runs.map { run in
+            [
+                "org_id": .string(run.org.text), "script": .string(run.script), "event": .string(run.event),
+                "record_id": run.recordID.map { .string($0.text) } ?? .null, "outcome": .string(run.outcome),
+                "error": run.error.map(JSONValue.string) ?? .null, "duration_ms": .double(run.durationMs), "logs": run.logs,
+            ]
+        }).serialized()
         do {
-            try await database.withScope(TenantScope(organizationID: organizationID)) { connection in
+            try await database.withScope(TenantScope(worker: true)) { connection in
                 try await connection.query(
                     """
-                    INSERT INTO script_runs (org_id, script, event, record_id, outcome, error, duration_ms, logs)
-                    VALUES (\(organizationID), \(script), \(event), \(record), \(result.outcome.rawValue), \(error), \(result.durationMs), \(logs)::jsonb)
+                    SELECT crm_record_script_runs(\(rows)::jsonb)
                     """, logger: logger)
-                // Trim now and then (1 run in 10), so a busy script keeps its last 100-110 runs
-                // without a delete on every run.
-                if Int.random(in: 0..<10) == 0 {
-                    try await connection.query(
-                        """
-                        DELETE FROM script_runs WHERE org_id = \(organizationID) AND script = \(script) AND id IN (
-                            SELECT id FROM script_runs WHERE org_id = \(organizationID) AND script = \(script)
-                            ORDER BY at DESC OFFSET \(Self.keptRuns))
-                        """, logger: logger)
-                }
             }
         } catch {
-            logger.warning("could not record a script run", metadata: ["script": "\(script)", "error": "\(PostgresErrorText.describe(error))"])
+            logger.warning("could not record script runs", metadata: ["error": "\(PostgresErrorText.describe(error))"])
         }
     }
 
     func runs(_ principal: Principal, script: String, limit: Int) async throws -> String {
-        try await database.withScope(principal.scope) { connection in
+        await flushRuns()
+        return try await database.withScope(principal.scope) { connection in
             let rows = try await connection.query(
                 """
                 SELECT json_build_object('at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'event', event,
@@ -121,6 +140,25 @@ struct ScriptStore: Sendable {
             var items: [String] = []
             for try await item in rows.decode(String.self) { items.append(item) }
             return "{\"data\":[" + items.joined(separator: ",") + "]}"
+        }
+    }
+}
+
+/// The runs waiting for the next batch write.
+final class PendingRuns: Sendable {
+    static let capacity = 10_000
+    private let runs = Mutex<[ScriptStore.PendingRun]>([])
+
+    /// Drops the run when the buffer is full (the database is not keeping up).
+    func append(_ run: ScriptStore.PendingRun) {
+        runs.withLock { if $0.count < Self.capacity { $0.append(run) } }
+    }
+
+    func drain() -> [ScriptStore.PendingRun] {
+        runs.withLock { runs in
+            let drained = runs
+            runs.removeAll()
+            return drained
         }
     }
 }

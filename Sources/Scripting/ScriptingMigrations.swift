@@ -56,11 +56,30 @@ enum ScriptingMigrations {
         \(KernelMigrations.tenantIsolation("scripts"))
         \(KernelMigrations.tenantIsolation("script_versions"))
         \(KernelMigrations.tenantIsolation("script_runs"))
+        -- Batches of run records from the buffer of each server process; each row is checked
+        -- against its tenant by the policy (the function runs as the caller, under RLS).
         ALTER TABLE workflow_jobs ENABLE ROW LEVEL SECURITY;
         ALTER TABLE workflow_jobs FORCE ROW LEVEL SECURITY;
         -- The worker claims due jobs of every tenant (app.worker), then runs each as its tenant.
         CREATE POLICY tenant_isolation ON workflow_jobs
             USING (org_id = crm_current_org() OR current_setting('app.worker', true) = 'on')
             WITH CHECK (org_id = crm_current_org() OR current_setting('app.worker', true) = 'on');
+        DROP POLICY tenant_isolation ON script_runs;
+        CREATE POLICY tenant_isolation ON script_runs
+            USING (org_id = crm_current_org() OR current_setting('app.worker', true) = 'on')
+            WITH CHECK (org_id = crm_current_org() OR current_setting('app.worker', true) = 'on');
+        CREATE FUNCTION crm_record_script_runs(runs jsonb) RETURNS void LANGUAGE sql AS $$
+            INSERT INTO script_runs (org_id, script, event, record_id, outcome, error, duration_ms, logs)
+            SELECT (r->>'org_id')::uuid, r->>'script', r->>'event', (r->>'record_id')::uuid, r->>'outcome', r->>'error',
+                   (r->>'duration_ms')::double precision, r->'logs'
+            FROM jsonb_array_elements(runs) r;
+            DELETE FROM script_runs s USING (
+                SELECT org_id, id FROM (
+                    SELECT org_id, id, row_number() OVER (PARTITION BY org_id, script ORDER BY at DESC) AS n
+                    FROM script_runs WHERE (org_id, script) IN (
+                        SELECT DISTINCT (r->>'org_id')::uuid, r->>'script' FROM jsonb_array_elements(runs) r)) ranked
+                WHERE n > 110) old
+            WHERE s.org_id = old.org_id AND s.id = old.id;
+        $$;
         """)
 }

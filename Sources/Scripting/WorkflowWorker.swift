@@ -33,6 +33,7 @@ struct WorkflowWorker: Service {
             while !Task.isCancelled, !(await readiness.waitUntilMigrated(timeout: .seconds(60))) {}
             while !Task.isCancelled {
                 do {
+                    await dispatcher.store.flushRuns()
                     let jobs = try await claim()
                     for job in jobs { await execute(job) }
                     if jobs.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
@@ -43,6 +44,7 @@ struct WorkflowWorker: Service {
                 }
             }
         }
+        await dispatcher.store.flushRuns()
     }
 
     /// Due jobs, and jobs left `running` by a process that died (after 5 minutes).

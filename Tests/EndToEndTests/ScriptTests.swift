@@ -127,8 +127,11 @@ import TestSupport
             return activities.json?["data"]?.arrayValue?.first?["subject"] == "Thank-you call: Big one"
         }
         #expect(created)
-        let jobs = try await s.get("/workflow-jobs?status=done")
-        #expect(jobs.json?["data"]?.arrayValue?.first?["event"] == "deals.stageChanged")
+        // The job is marked done just after its writes commit.
+        let done = try await eventually {
+            try await s.get("/workflow-jobs?status=done").json?["data"]?.arrayValue?.first?["event"] == "deals.stageChanged"
+        }
+        #expect(done)
     }
 
     @Test func failingJobsRetryThenFailAndCanBeRetried() async throws {
