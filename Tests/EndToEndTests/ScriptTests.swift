@@ -259,6 +259,10 @@ import TestSupport
     @Test func dealWonFollowupSchedulesTheCallAfterDelayDays() async throws {
         let s = try await session()
         #expect(try await s.send(.PUT, "/plugins/deal-won-followup", ["enabled": true, "config": ["delayDays": 3]]).status == 200)
+        // Its declared field now exists for this tenant (idempotently: enabling again adds nothing).
+        #expect(try await s.send(.PUT, "/plugins/deal-won-followup", ["enabled": true, "config": ["delayDays": 3]]).status == 200)
+        let fields = try await s.get("/custom-fields?entity=deals").json?["data"]?.arrayValue ?? []
+        #expect(fields.compactMap { $0["key"]?.stringValue } == ["wonReason"])
         #expect(try await s.send(.PUT, "/plugins/deals", ["enabled": false]).status == 409, "deal-won-followup depends on deals")
         let pipeline = try #require(try await s.get("/pipelines").json?["data"]?.arrayValue?.first)
         let won = try #require(pipeline["stages"]?.arrayValue?.first { $0["kind"] == "won" }?["id"])

@@ -116,6 +116,18 @@ import TestSupport
         }
     }
 
+    @Test func anEditedMigrationStopsServeAtOnce() async throws {
+        let database = try await TestDatabase.create()
+        let (migrated, _) = try await runCRM(["DATABASE_URL": database.appURLString], ["migrate"])
+        #expect(migrated == 0)
+        try await database.withAdmin { client in
+            try await client.query("UPDATE schema_migrations SET checksum = 'tampered' WHERE owner = 'kernel' AND id = '0001_tenancy_auth'", logger: TestDatabase.logger)
+        }
+        let (status, output) = try await runCRM(["DATABASE_URL": database.appURLString, "PORT": "0"])
+        #expect(status != 0)
+        #expect(output.contains("kernel/0001_tenancy_auth was edited"))
+    }
+
     @Test func migrateAppliesAndExits() async throws {
         let database = try await TestDatabase.create()
         let (status, output) = try await runCRM(["DATABASE_URL": database.appURLString], ["migrate"])

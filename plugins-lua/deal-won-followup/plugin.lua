@@ -7,6 +7,9 @@ return {
   config = {
     delayDays = { type = "integer", default = 2, min = 0, max = 365 },
   },
+  fields = {
+    deals = { { key = "wonReason", label = "Why we won", type = "text" } },
+  },
   on = {
     ["deals.stageChanged"] = function(event, crm)
       if event.record.status == "won" and (event.previous == nil or event.previous.status ~= "won") then

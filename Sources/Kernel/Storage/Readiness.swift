@@ -11,12 +11,13 @@ public final class Readiness: Sendable {
 
     public func markMigrated() { migrated.store(true, ordering: .releasing) }
 
-    /// Waits (polling; only ever during start-up) until migrations are done or `timeout` passes.
+    /// Waits (polling; only ever during start-up) until migrations are done, `timeout`
+    /// passes, or the task is cancelled (a failed start-up must not keep anything spinning).
     public func waitUntilMigrated(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while !isMigrated {
             guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(20))
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { return false }
         }
         return true
     }

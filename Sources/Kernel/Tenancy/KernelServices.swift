@@ -26,6 +26,8 @@ public struct KernelServices: Sendable {
     public let tenantChanges = TenantChangeHandlers()
     /// Bundled Lua plugins (listed and toggled like native ones).
     public let externalPlugins = ExternalPlugins()
+    /// Work when a tenant enables an external plugin (its custom fields), in that transaction.
+    public let pluginEnabled = PluginEnabledHandlers()
     /// Set once migrations are done; background work waits for it.
     public let readiness = Readiness()
 
@@ -128,5 +130,18 @@ public final class TenantChangeHandlers: Sendable {
 
     public func changed(_ organizationID: UUID?) {
         for handler in handlers.withLock({ $0 }) { handler(organizationID) }
+    }
+}
+
+/// Who acts when a tenant enables an external plugin (e.g. creating the fields it declares).
+public final class PluginEnabledHandlers: Sendable {
+    public typealias Handler = @Sendable (_ organizationID: UUID, ExternalPlugin, PostgresConnection) async throws -> Void
+
+    private let handlers = Mutex<[Handler]>([])
+
+    public func add(_ handler: @escaping Handler) { handlers.withLock { $0.append(handler) } }
+
+    func run(_ organizationID: UUID, _ plugin: ExternalPlugin, on connection: PostgresConnection) async throws {
+        for handler in handlers.withLock({ $0 }) { try await handler(organizationID, plugin, connection) }
     }
 }

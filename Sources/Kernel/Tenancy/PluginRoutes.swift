@@ -113,6 +113,9 @@ struct PluginRoutes {
                 INSERT INTO tenant_plugins (org_id, plugin_id, enabled, config) VALUES (\(org), \(id), \(body.enabled), \(stored)::jsonb)
                 ON CONFLICT (org_id, plugin_id) DO UPDATE SET enabled = EXCLUDED.enabled, config = EXCLUDED.config, updated_at = now()
                 """, logger: logger)
+            if body.enabled, let external = plugin.external {
+                try await services.pluginEnabled.run(org, external, on: connection)
+            }
             try await services.pluginStates.notifyChanged(org, on: connection)
         }
         services.pluginStates.invalidate(org)

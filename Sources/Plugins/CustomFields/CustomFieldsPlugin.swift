@@ -23,6 +23,30 @@ public struct CustomFieldsPlugin: CRMPlugin {
         let provider = CustomFieldProviderImpl(definitions: definitions, evaluator: evaluator)
         registrar.services.customFields.set(provider)
         registrar.services.tenantChanges.add { definitions.invalidate($0) }
+        let logger = registrar.services.logger
+        // A Lua plugin's `fields` become the tenant's definitions when it is enabled (kept,
+        // with their data, when it is disabled; an existing key is left as the tenant has it).
+        registrar.services.pluginEnabled.add { organizationID, plugin, connection in
+            for (entity, fields) in plugin.fields {
+                for field in fields {
+                    guard let key = field["key"]?.stringValue, let type = field["type"]?.stringValue,
+                        CustomFieldDefinition.types[type] != nil, key.wholeMatch(of: /[a-z][a-zA-Z0-9_]{0,62}/) != nil
+                    else {
+                        logger.warning("skipping a malformed field of a Lua plugin", metadata: ["plugin": "\(plugin.id)"])
+                        continue
+                    }
+                    let label = field["label"]?.stringValue ?? key
+                    let options = field["options"].map { $0.serialized() }
+                    try await connection.query(
+                        """
+                        INSERT INTO custom_field_definitions (org_id, id, entity, key, label, type, options)
+                        VALUES (\(organizationID), \(UUID()), \(entity), \(key), \(label), \(type), \(options)::jsonb)
+                        ON CONFLICT (org_id, entity, key) DO NOTHING
+                        """, logger: logger)
+                }
+            }
+            definitions.invalidate(organizationID)
+        }
         CustomFieldRoutes(services: registrar.services, definitions: definitions, evaluator: evaluator).register(on: registrar.routes)
     }
 }
