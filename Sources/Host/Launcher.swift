@@ -17,11 +17,16 @@ struct Launcher {
     static func withDatabase(_ body: (Launcher, DatabaseURL) async throws -> Void) async throws {
         do {
             var launcher = try Launcher()
+            let workingDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             if let url = launcher.configuration.database {
+                if launcher.configuration.mode == .development {
+                    let state = workingDirectory.appendingPathComponent(".crm")
+                    try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+                    try launcher.fillDevelopmentSecrets(in: state)
+                }
                 try await body(launcher, url)
                 return
             }
-            let workingDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             let cluster = try EmbeddedPostgres(stateDirectory: workingDirectory.appendingPathComponent(".crm"), logger: launcher.logger)
             let url = try await cluster.start()
             try launcher.fillDevelopmentSecrets(in: cluster.stateDirectory)

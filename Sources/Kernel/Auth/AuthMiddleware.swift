@@ -42,7 +42,7 @@ struct AuthMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw APIError.unauthorized("use Authorization: Bearer <access token or API key>")
         }
-        let credential = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        let credential = String(parts[1].drop { $0 == " " })
         if credential.hasPrefix("crm_") {
             guard let principal = try await apiKeys.authenticate(credential) else {
                 throw APIError.unauthorized("invalid or revoked API key")
