@@ -33,7 +33,7 @@ struct ScriptRoutes {
         routes.get("/scripts/:name/runs", requires: .scriptsRead) { request, context, principal in
             let name = try Self.name(context)
             _ = try await script(name, principal)
-            return RecordResponse.raw(.ok, try await store.runs(principal, script: name, limit: try Self.limit(request)))
+            return RecordResponse.raw(.ok, try await store.runs(principal, script: name, limit: try RecordResponse.limit(request)))
         }
         routes.post("/scripts/:name/test", requires: .scriptsManage) { request, context, principal in
             try await test(request, context, principal)
@@ -46,12 +46,6 @@ struct ScriptRoutes {
             throw APIError.notFound("no script '\(name.prefix(64))' (names match ^[a-z][a-z0-9-]{0,62}$)")
         }
         return name
-    }
-
-    static func limit(_ request: Request) throws -> Int {
-        guard let raw = request.uri.queryParameters.get("limit") else { return 25 }
-        guard let limit = Int(raw), (1...100).contains(limit) else { throw APIError.badRequest("limit must be an integer from 1 to 100") }
-        return limit
     }
 
     func script(_ name: String, _ principal: Principal) async throws -> ScriptStore.Script {

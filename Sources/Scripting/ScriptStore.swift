@@ -79,7 +79,7 @@ struct ScriptStore: Sendable {
             for try await value in rows.decode(Int.self) { version = value }
             try await connection.query(
                 "INSERT INTO script_versions (org_id, name, version, source) VALUES (\(org), \(name), \(version), \(source))", logger: logger)
-            try await connection.query("SELECT pg_notify('crm_tenant_changed', \(org.text))", logger: logger)
+            try await PluginStates.notifyChanged(org, on: connection, logger: logger)
             return version == 1
         }
     }
@@ -89,7 +89,7 @@ struct ScriptStore: Sendable {
         return try await database.transaction(principal.scope) { connection in
             let rows = try await connection.query("DELETE FROM scripts WHERE org_id = \(org) AND name = \(name) RETURNING name", logger: logger)
             let deleted = try await rows.collect().count > 0
-            try await connection.query("SELECT pg_notify('crm_tenant_changed', \(org.text))", logger: logger)
+            try await PluginStates.notifyChanged(org, on: connection, logger: logger)
             return deleted
         }
     }
@@ -133,13 +133,13 @@ struct ScriptStore: Sendable {
         return try await database.withScope(principal.scope) { connection in
             let rows = try await connection.query(
                 """
-                SELECT json_build_object('at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'event', event,
+                SELECT json_build_object('at', \(unescaped: SQLTime.utc("at")), 'event', event,
                     'recordId', record_id, 'outcome', outcome, 'error', error, 'durationMs', round(duration_ms::numeric, 3), 'logs', logs)::text
                 FROM script_runs WHERE org_id = \(principal.organizationID) AND script = \(script) ORDER BY at DESC LIMIT \(limit)
                 """, logger: logger)
             var items: [String] = []
             for try await item in rows.decode(String.self) { items.append(item) }
-            return "{\"data\":[" + items.joined(separator: ",") + "]}"
+            return RecordResponse.dataList(items)
         }
     }
 }

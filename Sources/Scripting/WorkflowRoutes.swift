@@ -10,9 +10,9 @@ struct WorkflowRoutes {
         """
         json_build_object('id', id, 'script', script, 'event', event, 'recordId', record_id, 'status', status,
             'attempts', attempts, 'lastError', last_error,
-            'nextAttemptAt', to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-            'createdAt', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-            'updatedAt', to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))::text
+            'nextAttemptAt', \(SQLTime.utc("next_attempt_at")),
+            'createdAt', \(SQLTime.utc("created_at")),
+            'updatedAt', \(SQLTime.utc("updated_at")))::text
         """
     }
 
@@ -22,13 +22,13 @@ struct WorkflowRoutes {
             if let status, !["pending", "running", "done", "failed"].contains(status) {
                 throw APIError.badRequest("status must be pending, running, done or failed")
             }
-            let limit = try ScriptRoutes.limit(request)
+            let limit = try RecordResponse.limit(request)
             let body = try await services.database.withScope(principal.scope) { connection in
                 let rows = try await connection.query(
                     PostgresQueryText.jobs(org: principal.organizationID, status: status, limit: limit), logger: services.logger)
                 var items: [String] = []
                 for try await item in rows.decode(String.self) { items.append(item) }
-                return "{\"data\":[" + items.joined(separator: ",") + "],\"nextCursor\":null}"
+                return RecordResponse.dataList(items, nextCursor: .some(nil))
             }
             return RecordResponse.raw(.ok, body)
         }

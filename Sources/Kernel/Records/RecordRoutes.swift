@@ -90,7 +90,14 @@ public enum RecordResponse {
         return .version(version)
     }
 
-    static func limit(_ request: Request) throws -> Int {
+    /// `{"data": [...]}` from items that are already JSON text (a page adds `nextCursor`).
+    public static func dataList(_ items: [String], nextCursor: String?? = nil) -> String {
+        var body = "{\"data\":[" + items.joined(separator: ",") + "]"
+        if let nextCursor { body += ",\"nextCursor\":" + (nextCursor.map { "\"\($0)\"" } ?? "null") }
+        return body + "}"
+    }
+
+    public static func limit(_ request: Request) throws -> Int {
         guard let raw = request.uri.queryParameters.get("limit") else { return 25 }
         guard let limit = Int(raw), (1...100).contains(limit) else { throw APIError.badRequest("limit must be an integer from 1 to 100") }
         return limit

@@ -16,14 +16,14 @@ extension RecordStore {
             let rows = try await connection.query(
                 """
                 SELECT json_build_object(
-                    'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'actor', actor,
+                    'at', \(unescaped: SQLTime.utc("at")), 'actor', actor,
                     'action', action, 'changes', changes)::text
                 FROM record_history WHERE org_id = \(principal.organizationID) AND record_id = \(id) AND entity = \(schema.name)
                 ORDER BY at DESC, id DESC LIMIT \(limit)
                 """, logger: logger)
             var items: [String] = []
             for try await item in rows.decode(String.self) { items.append(item) }
-            return "{\"data\":[" + items.joined(separator: ",") + "],\"nextCursor\":null}"
+            return RecordResponse.dataList(items, nextCursor: .some(nil))
         }
     }
 }

@@ -33,8 +33,14 @@ struct SQLBuilder {
     }
 }
 
+/// SQL for API times: RFC 3339 in UTC, to the second (`2026-11-24T19:08:42Z`).
+public enum SQLTime {
+    public static func utc(_ column: String) -> String {
+        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    }
+}
+
 extension EntitySchema {
-    static let timestampFormat = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
 
     /// SQL producing the record's API JSON (text) from table alias `t`, so reads pass
     /// PostgreSQL's bytes straight to the client.
@@ -46,14 +52,14 @@ extension EntitySchema {
         pairs.append("'custom', t.custom")
         pairs.append("'tags', t.tags")
         pairs.append("'version', t.version")
-        pairs.append("'createdAt', to_char(t.created_at AT TIME ZONE 'UTC', \(Self.timestampFormat))")
-        pairs.append("'updatedAt', to_char(t.updated_at AT TIME ZONE 'UTC', \(Self.timestampFormat))")
+        pairs.append("'createdAt', \(SQLTime.utc("t.created_at"))")
+        pairs.append("'updatedAt', \(SQLTime.utc("t.updated_at"))")
         return "json_build_object(\(pairs.joined(separator: ", ")))::text"
     }
 
     static func jsonValueSQL(_ field: FieldSpec, _ column: String) -> String {
         switch field.type.sqlType {
-        case "timestamptz": return "to_char(\(column) AT TIME ZONE 'UTC', \(timestampFormat))"
+        case "timestamptz": return SQLTime.utc(column)
         case "numeric": return "\(column)::float8"
         default: return column
         }

@@ -50,7 +50,7 @@ struct SearchRoutes {
             let rows = try await connection.query(builder.query, logger: services.logger)
             var items: [String] = []
             for try await item in rows.decode(String.self) { items.append(item) }
-            return "{\"data\":[" + items.joined(separator: ",") + "]}"
+            return RecordResponse.dataList(items)
         }
         return RecordResponse.raw(.ok, body)
     }

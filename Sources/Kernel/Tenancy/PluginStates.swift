@@ -62,8 +62,12 @@ public final class PluginStates: Sendable {
 
     /// Tells every process (this one included, at commit) that the tenant's settings changed.
     public func notifyChanged(_ organizationID: UUID, on connection: PostgresConnection) async throws {
-        try await connection.query(
-            "SELECT pg_notify(\(Self.channel), \(organizationID.uuidString.lowercased()))", logger: database.logger)
+        try await Self.notifyChanged(organizationID, on: connection, logger: database.logger)
+    }
+
+    /// The same for code that holds only a connection (scripts, custom fields).
+    public static func notifyChanged(_ organizationID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_notify(\(channel), \(organizationID.text))", logger: logger)
     }
 
     public func invalidate(_ organizationID: UUID) {

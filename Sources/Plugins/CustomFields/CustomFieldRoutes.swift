@@ -183,7 +183,7 @@ struct CustomFieldRoutes {
                     WHERE org_id = \(org) AND id = \(UUID(uuidString: definition.id))
                     """, logger: logger)
             }
-            try await connection.query("SELECT pg_notify('crm_tenant_changed', \(org.text))", logger: logger)
+            try await PluginStates.notifyChanged(org, on: connection, logger: logger)
         }
         definitions.invalidate(org)
     }
@@ -223,7 +223,7 @@ struct CustomFieldRoutes {
                 unsafeSQL: "UPDATE \(schema.table) SET custom = custom - $2 WHERE org_id = $1 AND custom ? $2", binds: update), logger: logger)
             try await connection.query(
                 "DELETE FROM custom_field_definitions WHERE org_id = \(org) AND id = \(UUID(uuidString: definition.id))", logger: logger)
-            try await connection.query("SELECT pg_notify('crm_tenant_changed', \(org.text))", logger: logger)
+            try await PluginStates.notifyChanged(org, on: connection, logger: logger)
         }
         definitions.invalidate(org)
     }

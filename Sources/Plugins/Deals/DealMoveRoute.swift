@@ -29,14 +29,14 @@ struct DealMoveRoute {
                 let rows = try await connection.query(
                     """
                     SELECT json_build_object('stageId', stage_id,
-                        'enteredAt', to_char(entered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                        'leftAt', to_char(left_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                        'enteredAt', \(unescaped: SQLTime.utc("entered_at")),
+                        'leftAt', \(unescaped: SQLTime.utc("left_at")),
                         'seconds', floor(extract(epoch FROM coalesce(left_at, clock_timestamp()) - entered_at)))::text
                     FROM deal_stage_history WHERE org_id = \(principal.organizationID) AND deal_id = \(id) ORDER BY entered_at
                     """, logger: services.logger)
                 var items: [String] = []
                 for try await item in rows.decode(String.self) { items.append(item) }
-                return "{\"data\":[" + items.joined(separator: ",") + "]}"
+                return RecordResponse.dataList(items)
             }
             return RecordResponse.raw(.ok, body)
         }
