@@ -106,7 +106,14 @@ struct ScriptStore: Sendable {
     }
 
     /// Writes the buffered runs in one statement, then trims each script to its last 100–110.
+    /// Flushes are chained: a reader that flushes first also waits for a flush already under
+    /// way (the worker's), so it sees every run recorded before it asked.
     func flushRuns() async {
+        let store = self
+        await pending.chain { await store.writeRuns() }
+    }
+
+    private func writeRuns() async {
         let runs = pending.drain()
         guard !runs.isEmpty else { return }
         let rows = JSONValue.array(runs.map { run in
@@ -152,6 +159,22 @@ final class PendingRuns: Sendable {
     /// Drops the run when the buffer is full (the database is not keeping up).
     func append(_ run: ScriptStore.PendingRun) {
         runs.withLock { if $0.count < Self.capacity { $0.append(run) } }
+    }
+
+    private let last = Mutex<Task<Void, Never>?>(nil)
+
+    /// Runs `flush` after the previous one has finished.
+    func chain(_ flush: @escaping @Sendable () async -> Void) async {
+        let task = last.withLock { last -> Task<Void, Never> in
+            let previous = last
+            let next = Task {
+                await previous?.value
+                await flush()
+            }
+            last = next
+            return next
+        }
+        await task.value
     }
 
     func drain() -> [ScriptStore.PendingRun] {
