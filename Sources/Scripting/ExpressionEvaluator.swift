@@ -1,6 +1,5 @@
 import Foundation
 import Kernel
-import NIOPosix
 import Synchronization
 
 /// Evaluates the Lua expressions of custom fields (`validation`, `formula`) with `value` and
@@ -59,7 +58,8 @@ public final class ExpressionEvaluator: Sendable {
                 slot.runtime.finish()
                 pool.withLock { if $0.count < 16 { $0.append(slot) } }
             }
-            let step = try await NIOThreadPool.singleton.runIfActive { () -> LuaStep in
+            // Inline: an expression is bounded by the before-handler budget (250 ms).
+            let step = { () -> LuaStep in
                 if !slot.loaded.contains(name) {
                     if case .error(let message) = slot.runtime.load(name: name, source: Self.source(expression), limits: limits.before) {
                         return .error(message)
@@ -71,7 +71,7 @@ public final class ExpressionEvaluator: Sendable {
                     step = slot.runtime.resume(reply: "crm functions are not available in expressions", isError: true)
                 }
                 return step
-            }
+            }()
             switch step {
             case .done(let output): return .success(JSONValue.parse(Data(output.utf8))?["record"]?["result"] ?? .null)
             case .error(let message): return .failure(ExpressionFailure(message))
