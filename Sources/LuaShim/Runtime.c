@@ -9,28 +9,12 @@
    copied into a fresh environment for every run, so nothing a run does to its globals or to
    its copies of the libraries outlives it. */
 #define CRM_SCRIPTS "crm.scripts"
-#define CRM_RUN "crm.run"
-
-struct crm_runtime {
-    lua_State *L;
-    crm_limits *limits;
-    lua_State *co;          /* the coroutine of the current run */
-    int co_ref;
-    crm_text output;
-};
-
-static crm_runtime *runtime_of(lua_State *L) {
-    lua_getfield(L, LUA_REGISTRYINDEX, "crm.runtime");
-    crm_runtime *runtime = (crm_runtime *)lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    return runtime;
-}
 
 /* ---- limits ------------------------------------------------------------------------- */
 
 static void limit_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    crm_limits *limits = runtime_of(L)->limits;
+    crm_limits *limits = crm_runtime_of(L)->limits;
     limits->instructions += 1000;
     if (!limits->killed) {
         if (limits->instruction_limit > 0 && limits->instructions > limits->instruction_limit) {
@@ -121,102 +105,6 @@ static void push_fresh_env(lua_State *L) {
     lua_pop(L, 1);
 }
 
-/* ---- host calls: yield to Swift, raise its error after it has returned ---------------- */
-
-static int host_continue(lua_State *L, int status, lua_KContext ctx) {
-    (void)status;
-    (void)ctx;
-    /* Stack: …, reply (string), is_error (boolean) */
-    int is_error = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    if (is_error) return lua_error(L);
-    size_t n;
-    const char *reply = lua_tolstring(L, -1, &n);
-    crm_json_push(L, reply, n);
-    return 1;
-}
-
-static int host_call(lua_State *L) {
-    crm_runtime *runtime = runtime_of(L);
-    if (!lua_isyieldable(L)) return luaL_error(L, "crm.%s cannot be called here", lua_tostring(L, lua_upvalueindex(1)));
-    int n = lua_gettop(L);
-    crm_text *out = &runtime->output;
-    crm_text_clear(out);
-    crm_text_add(L, out, "{\"fn\":\"", 7);
-    const char *fn = lua_tostring(L, lua_upvalueindex(1));
-    crm_text_add(L, out, fn, strlen(fn));
-    crm_text_add(L, out, "\",\"args\":[", 10);
-    for (int i = 1; i <= n; i++) {
-        if (i > 1) crm_text_add(L, out, ",", 1);
-        crm_json_encode(L, i, out, 0);
-    }
-    crm_text_add(L, out, "]}", 2);
-    return lua_yieldk(L, 0, 0, host_continue);
-}
-
-static int json_encode(lua_State *L) {
-    luaL_checkany(L, 1);
-    crm_text *scratch = &runtime_of(L)->limits->scratch;
-    crm_text_clear(scratch);
-    crm_json_encode(L, 1, scratch, 0);
-    lua_pushlstring(L, scratch->data ? scratch->data : "", scratch->length);
-    return 1;
-}
-
-static int json_decode(lua_State *L) {
-    size_t n;
-    const char *s = luaL_checklstring(L, 1, &n);
-    crm_json_push(L, s, n);
-    return 1;
-}
-
-static int event_reject(lua_State *L) {
-    const char *field = luaL_checkstring(L, 2);
-    const char *message = luaL_checkstring(L, 3);
-    lua_getfield(L, LUA_REGISTRYINDEX, CRM_RUN);
-    lua_getfield(L, -1, "rejections");
-    lua_Integer i = (lua_Integer)lua_rawlen(L, -1) + 1;
-    if (i > 100) return luaL_error(L, "too many rejections");
-    lua_createtable(L, 0, 2);
-    lua_pushstring(L, field);
-    lua_setfield(L, -2, "field");
-    lua_pushstring(L, message);
-    lua_setfield(L, -2, "message");
-    lua_rawseti(L, -2, i);
-    return 0;
-}
-
-static void add_host(lua_State *L, const char *field, const char *fn) {
-    lua_pushstring(L, fn);
-    lua_pushcclosure(L, host_call, 1);
-    lua_setfield(L, -2, field);
-}
-
-/* The `crm` table of one run (LUA.md). */
-static void push_crm_table(lua_State *L, int config_index) {
-    lua_newtable(L);
-    add_host(L, "get", "get");
-    add_host(L, "find", "find");
-    add_host(L, "create", "create");
-    add_host(L, "update", "update");
-    add_host(L, "delete", "delete");
-    add_host(L, "log", "log");
-    lua_pushvalue(L, config_index);
-    lua_setfield(L, -2, "config");
-    lua_newtable(L);
-    add_host(L, "now", "time.now");
-    add_host(L, "addDays", "time.addDays");
-    add_host(L, "parse", "time.parse");
-    add_host(L, "format", "time.format");
-    lua_setfield(L, -2, "time");
-    lua_newtable(L);
-    lua_pushcfunction(L, json_encode);
-    lua_setfield(L, -2, "encode");
-    lua_pushcfunction(L, json_decode);
-    lua_setfield(L, -2, "decode");
-    lua_setfield(L, -2, "json");
-}
-
 /* ---- runtime ------------------------------------------------------------------------ */
 
 static int open_runtime(lua_State *L) {
@@ -279,7 +167,7 @@ int64_t crm_run_instructions(crm_runtime *runtime) { return runtime->limits->ins
 
 /* Protected: describe the script table at -1 (name at -2) into the output. */
 static int describe(lua_State *L) {
-    crm_runtime *runtime = runtime_of(L);
+    crm_runtime *runtime = crm_runtime_of(L);
     int table = lua_gettop(L);
     crm_text *out = &runtime->output;
     crm_text_clear(out);
@@ -432,14 +320,14 @@ static int prepare_run(lua_State *L) {
     crm_json_push(L, event_json, event_length);
     if (!lua_istable(L, -1)) return luaL_error(L, "event must be an object");
     int event = lua_gettop(L);
-    lua_pushcfunction(L, event_reject);
+    lua_pushcfunction(L, crm_event_reject);
     lua_setfield(L, event, "reject");
     lua_pushvalue(L, event);
     lua_setfield(L, LUA_REGISTRYINDEX, "crm.event");
 
     crm_json_push(L, config_json, config_length);
     int config = lua_gettop(L);
-    push_crm_table(L, config);
+    crm_push_crm_table(L, config);
     int crm = lua_gettop(L);
 
     lua_pushvalue(L, handler);
@@ -451,7 +339,7 @@ static int prepare_run(lua_State *L) {
 
 /* Protected: the run's result {"record": event.record, "rejections": […]} into the output. */
 static int collect_result(lua_State *L) {
-    crm_runtime *runtime = runtime_of(L);
+    crm_runtime *runtime = crm_runtime_of(L);
     crm_text *out = &runtime->output;
     crm_text_clear(out);
     crm_text_add(L, out, "{\"record\":", 10);

@@ -40,6 +40,24 @@ int crm_open_sandbox(lua_State *L);
 void crm_json_push(lua_State *L, const char *text, size_t length);
 void crm_json_encode(lua_State *L, int index, crm_text *text, int depth);
 
+#include "LuaShim.h"
+
+/* One tenant's scripts in one state (see Runtime.c). */
+struct crm_runtime {
+    lua_State *L;
+    crm_limits *limits;
+    lua_State *co;          /* the coroutine of the current run */
+    int co_ref;
+    crm_text output;
+};
+
+crm_runtime *crm_runtime_of(lua_State *L);
+/* Pushes the `crm` table of a run (LUA.md); `config_index` holds crm.config. */
+void crm_push_crm_table(lua_State *L, int config_index);
+/* event:reject(field, message) */
+int crm_event_reject(lua_State *L);
+
+#define CRM_RUN "crm.run"
 #define CRM_ARRAY_MT "crm.array"
 #define CRM_JSON_MAX_DEPTH 64
 
