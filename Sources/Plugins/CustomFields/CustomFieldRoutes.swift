@@ -36,12 +36,8 @@ struct CustomFieldRoutes {
             let current = try await find(try context.uuidParameter("id"), principal)
             let body = try await JSONBody.object(request, context: context)
             let definition = try validate(body, existing: current, principal: principal)
-            if definition.type != current.type {
-                let count = try await storedValues(current, principal)
-                if count > 0 {
-                    throw APIError(.conflict, "\(count) records hold values for custom.\(current.key); a type change would not convert them",
-                                   extensions: ["count": .int(Int64(count))])
-                }
+            if definition.type != current.type || definition.options != current.options {
+                try await convertValues(from: current, to: definition, principal)
             }
             try await save(definition, principal: principal, creating: false)
             return try JSONResponse.make(.ok, definition)
@@ -188,19 +184,59 @@ struct CustomFieldRoutes {
         definitions.invalidate(org)
     }
 
-    func storedValues(_ definition: CustomFieldDefinition, _ principal: Principal) async throws -> Int {
-        guard let schema = services.schemas.schema(definition.entity) else { return 0 }
-        return try await services.database.withScope(principal.scope) { connection in
-            let rows = try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema.table) WHERE org_id = $1 AND custom ? $2", binds: {
-                    var binds = PostgresBindings()
-                    binds.append(principal.organizationID)
-                    binds.append(definition.key)
-                    return binds
-                }()), logger: logger)
-            for try await count in rows.decode(Int.self) { return count }
-            return 0
+    /// A type (or option list) change: every stored value must convert to the new type — then
+    /// they are all rewritten — or nothing changes and the answer is 409 with the count of
+    /// values that would not convert.
+    func convertValues(from old: CustomFieldDefinition, to new: CustomFieldDefinition, _ principal: Principal) async throws {
+        guard let schema = services.schemas.schema(old.entity) else { return }
+        let org = principal.organizationID
+        try await services.database.transaction(principal.scope) { connection in
+            var binds = PostgresBindings()
+            binds.append(org)
+            binds.append(old.key)
+            let rows = try await connection.query(PostgresQuery(
+                unsafeSQL: "SELECT id, (custom -> $2)::text FROM \(schema.table) WHERE org_id = $1 AND custom ? $2 FOR UPDATE",
+                binds: binds), logger: logger)
+            var converted: [(UUID, JSONValue)] = []
+            var failures = 0
+            for try await (id, text) in rows.decode((UUID, String).self) {
+                guard let value = JSONValue.parse(Data(text.utf8)), let result = Self.convert(value, to: new) else {
+                    failures += 1
+                    continue
+                }
+                converted.append((id, result))
+            }
+            guard failures == 0 else {
+                throw APIError(.conflict, "\(failures) stored values of custom.\(old.key) do not convert to \(new.type)",
+                               extensions: ["count": .int(Int64(failures))])
+            }
+            for (id, value) in converted {
+                var update = PostgresBindings()
+                update.append(org)
+                update.append(id)
+                update.append("{\(new.key)}")
+                update.append(value.serialized())
+                try await connection.query(PostgresQuery(
+                    unsafeSQL: "UPDATE \(schema.table) SET custom = jsonb_set(custom, $3::text[], $4::jsonb) WHERE org_id = $1 AND id = $2",
+                    binds: update), logger: logger)
+            }
         }
+    }
+
+    /// A stored value in the new type: as it is when valid, else read from its text form
+    /// (`"42"` becomes 42, 42 becomes `"42"`); nil when it does not convert.
+    static func convert(_ value: JSONValue, to definition: CustomFieldDefinition) -> JSONValue? {
+        let type = definition.spec.type
+        if let valid = try? type.normalize(value, field: definition.spec) { return valid }
+        let text: String
+        switch value {
+        case .string(let string): text = string
+        case .int, .double, .bool: text = value.serialized()
+        default: return nil
+        }
+        if let valid = try? type.normalize(.string(text), field: definition.spec) { return valid }
+        guard let parsed = type.filterValue(text, field: definition.spec) else { return nil }
+        return try? type.normalize(parsed, field: definition.spec)
     }
 
     /// Deleting a definition hides its values: they move to the archive (kept until purged).
