@@ -61,6 +61,13 @@ public struct Session: Sendable {
 
     public var auth: [String: String] { ["Authorization": "Bearer \(accessToken)"] }
 
+    /// The same signed-in user, calling another server process (same database and secrets).
+    public func on(_ server: ServerProcess) -> Session {
+        Session(
+            baseURL: server.baseURL, accessToken: accessToken, refreshToken: refreshToken, userID: userID,
+            organizationID: organizationID, email: email, password: password)
+    }
+
     public func get(_ path: String, headers: [String: String] = [:]) async throws -> HTTP.Response {
         try await HTTP.request(.GET, api + path, headers: auth.merging(headers) { _, new in new })
     }
