@@ -25,7 +25,7 @@ struct AuthMiddleware: RouterMiddleware {
         if let header = request.headers[.authorization] {
             let principal = try await authenticate(header)
             context.principal = principal
-            context.logger[metadataKey: "actor"] = .string(principal.actorKey)
+            if context.logger.logLevel <= .info { context.logger[metadataKey: "actor"] = .string(principal.actorKey) }
             if apiLimiter.isEnabled, decision == nil {
                 let taken = apiLimiter.take(principal.actorKey)
                 guard taken.allowed else { throw APIError.rateLimited(taken) }

@@ -16,7 +16,9 @@ public struct RequestIDMiddleware: RouterMiddleware {
         var context = context
         let id = request.headers[.requestID].flatMap(Self.acceptable) ?? UUID().uuidString.lowercased()
         context.requestID = id
-        context.logger[metadataKey: "request_id"] = .string(id)
+        // Changing a logger's metadata is not free (handlers re-render it): only when the
+        // request's lines are logged at all.
+        if context.logger.logLevel <= .info { context.logger[metadataKey: "request_id"] = .string(id) }
         var response = try await next(request, context)
         response.headers[.requestID] = id
         return response

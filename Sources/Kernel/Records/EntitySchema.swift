@@ -49,6 +49,8 @@ public struct EntitySchema: Sendable {
     public let titleSQL: String
     /// Rules across fields (e.g. "at least one of firstName, lastName, email").
     public let rules: @Sendable (Record) -> [FieldError]
+    /// SQL producing a record's API JSON from alias `t` (built once: reads use it every time).
+    public let jsonSQL: String
 
     public init(
         name: String, table: String, pluginID: String, fields: [FieldSpec], titleSQL: String,
@@ -60,6 +62,7 @@ public struct EntitySchema: Sendable {
         self.fields = fields
         self.titleSQL = titleSQL
         self.rules = rules
+        self.jsonSQL = Self.jsonSQL(fields)
     }
 
     public func field(_ name: String) -> FieldSpec? { fields.first { $0.name == name } }

@@ -44,7 +44,7 @@ extension EntitySchema {
 
     /// SQL producing the record's API JSON (text) from table alias `t`, so reads pass
     /// PostgreSQL's bytes straight to the client.
-    public var jsonSQL: String {
+    static func jsonSQL(_ fields: [FieldSpec]) -> String {
         var pairs = ["'id', t.id"]
         for field in fields {
             pairs.append("'\(field.name)', \(Self.jsonValueSQL(field, "t.\(field.column)"))")
