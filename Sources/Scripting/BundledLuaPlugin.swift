@@ -7,6 +7,8 @@ public struct BundledLuaPlugin: Sendable {
     public let id: String
     public let source: String
     public let descriptor: ExternalPlugin
+    /// The events its `on` table handles (from the same load that checked it).
+    let triggers: Set<String>
 
     /// Every plugin of `directory` (sorted by id); none when the directory does not exist.
     public static func load(from directory: URL, limits: ScriptLimits) throws -> [BundledLuaPlugin] {
@@ -20,13 +22,14 @@ public struct BundledLuaPlugin: Sendable {
 
     init(id: String, source: String, limits: ScriptLimits) throws {
         let runtime = try LuaRuntime(memoryLimit: limits.memoryBytes)
-        guard case .done(let output) = runtime.load(name: id, source: source, limits: limits.before),
-            let description = JSONValue.parse(Data(output.utf8))
-        else {
-            if case .error(let message) = runtime.load(name: id, source: source, limits: limits.before) {
-                throw ScriptFailure(message: "bundled Lua plugin \(id) does not load: \(message)")
-            }
-            throw ScriptFailure(message: "bundled Lua plugin \(id) does not load")
+        let description: JSONValue
+        switch runtime.load(name: id, source: source, limits: limits.before) {
+        case .done(let output):
+            description = JSONValue.parse(Data(output.utf8)) ?? .object([:])
+        case .error(let message):
+            throw ScriptFailure(message: "bundled Lua plugin \(id) does not load: \(message)")
+        case .hostCall:
+            throw ScriptFailure(message: "bundled Lua plugin \(id) calls crm functions while it loads")
         }
         guard description["name"]?.stringValue == id else {
             throw ScriptFailure(message: "bundled Lua plugin \(id): its name must match the folder name")
@@ -35,17 +38,11 @@ public struct BundledLuaPlugin: Sendable {
         for (entity, list) in description["fields"]?.objectValue ?? [:] { fields[entity] = list.arrayValue ?? [] }
         self.id = id
         self.source = source
+        self.triggers = Set((description["triggers"]?.arrayValue ?? []).compactMap(\.stringValue))
         self.descriptor = ExternalPlugin(
             id: id, name: id, version: description["version"]?.stringValue ?? "0.0.0",
             description: description["description"]?.stringValue ?? "", kind: "lua",
             dependsOn: (description["dependsOn"]?.arrayValue ?? []).compactMap(\.stringValue),
             fields: fields, configSchema: description["config"]?.objectValue ?? [:])
-    }
-
-    var triggers: Set<String> {
-        (try? LuaRuntime(memoryLimit: 16 << 20)).flatMap { runtime -> Set<String>? in
-            guard case .done(let output) = runtime.load(name: id, source: source, limits: ScriptLimits().before) else { return nil }
-            return Set((JSONValue.parse(Data(output.utf8))?["triggers"]?.arrayValue ?? []).compactMap(\.stringValue))
-        } ?? []
     }
 }

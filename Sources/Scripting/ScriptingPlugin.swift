@@ -26,14 +26,14 @@ public struct ScriptingPlugin: CRMPlugin {
         let services = registrar.services
         let store = ScriptStore(database: services.database)
         for plugin in bundled { services.externalPlugins.add(plugin.descriptor) }
-        let bundledEntries = bundled.map { ($0, $0.triggers) }
+        let bundled = self.bundled
         let pluginStates = services.pluginStates
         // LUA.md's order: bundled plugins by id, then the tenant's scripts by name.
         let engine = ScriptEngine(limits: limits, logger: services.logger) { organizationID in
             let tenant = try await pluginStates.tenant(organizationID)
-            let plugins = try bundledEntries.filter { tenant.enabled[$0.0.id] == true }.map { plugin, triggers in
+            let plugins = try bundled.filter { tenant.enabled[$0.id] == true }.map { plugin in
                 let config = try plugin.descriptor.effectiveConfig(tenant.config[plugin.id]?.objectValue ?? [:])
-                return ScriptEntry(name: plugin.id, source: plugin.source, config: .object(config), triggers: triggers)
+                return ScriptEntry(name: plugin.id, source: plugin.source, config: .object(config), triggers: plugin.triggers)
             }
             return plugins + (try await store.entries(organizationID))
         }

@@ -83,13 +83,18 @@ extension RecordStore {
         _ builder: inout SQLBuilder, _ schema: EntitySchema, action: String, changes: [String: (JSONValue, JSONValue)],
         principal: Principal
     ) -> String {
-        let changesJSON = JSONValue.object(changes.mapValues { .object(["from": $0.0, "to": $0.1]) }).serialized()
+        let changesJSON = Self.changesJSON(changes)
         return """
             INSERT INTO record_history (org_id, id, entity, record_id, actor, action, changes)
             SELECT org_id, \(builder.bind(UUID().text, as: "uuid")), \(builder.bind(schema.name)), id,
                    \(builder.bind(actorJSON(principal).serialized(), as: "jsonb")), \(builder.bind(action)),
                    \(builder.bind(changesJSON, as: "jsonb")) FROM row
             """
+    }
+
+    /// History's `changes`: `{"field": {"from": …, "to": …}}`.
+    static func changesJSON(_ changes: [String: (JSONValue, JSONValue)]) -> String {
+        JSONValue.object(changes.mapValues { .object(["from": $0.0, "to": $0.1]) }).serialized()
     }
 
     func actorJSON(_ principal: Principal) -> JSONValue {
@@ -105,7 +110,7 @@ extension RecordStore {
         _ schema: EntitySchema, id: UUID, action: String, changes: [String: (JSONValue, JSONValue)],
         principal: Principal, on connection: PostgresConnection
     ) async throws {
-        let changesJSON = JSONValue.object(changes.mapValues { .object(["from": $0.0, "to": $0.1]) }).serialized()
+        let changesJSON = Self.changesJSON(changes)
         let actor = actorJSON(principal).serialized()
         try await connection.query(
             """

@@ -30,8 +30,7 @@ struct DealRules: Sendable {
             record["status"] = .string(stage.kind)
         } else {
             guard let first = try await pipelines.firstStage(org, pipeline: pipelineID, on: connection) else {
-                let field = pipelineID == nil ? "pipelineId" : "pipelineId"
-                throw APIError.validation([FieldError(field: field, code: "invalid_reference", message: pipelineID == nil
+                throw APIError.validation([FieldError(field: "pipelineId", code: "invalid_reference", message: pipelineID == nil
                     ? "this organization has no pipeline with stages" : "is not a pipeline (with stages) of this organization")])
             }
             record["pipelineId"] = .string(first.pipeline.text)
