@@ -77,15 +77,9 @@ public struct RecordStore: Sendable {
             var record = input
             record["custom"] = record["custom"] ?? .object([:])
             record["tags"] = record["tags"] ?? .array([])
-            let changed = Set(RecordInput.changes(from: nil, to: record, schema: schema).keys)
-            var event = HookEvent(
-                name: "\(schema.name).beforeCreate", entity: schema.name, phase: .before, record: record,
-                previous: nil, changed: changed, actor: principal, depth: depth)
-            event = try await runBefore(event, also: "\(schema.name).beforeSave", tenant: tenant, on: connection)
-            record = event.record
-            try RecordInput.validateComplete(&record, schema: schema)
-            try await applyCustomFields(&record, custom, creating: true)
-            try await checkReferences(schema, record, principal, on: connection)
+            let event = try await checkedWrite(
+                schema, &record, previous: nil, custom: custom, principal: principal, depth: depth, tenant: tenant,
+                on: connection)
             let id = UUID()
             let changes = RecordInput.changes(from: nil, to: record, schema: schema)
             let stored = try await insert(schema, id: id, record, changes: changes, principal: principal, on: connection)
@@ -130,15 +124,9 @@ public struct RecordStore: Sendable {
                     record["custom"] = .object(merged)
                 }
             }
-            let changed = Set(RecordInput.changes(from: previous, to: record, schema: schema).keys)
-            var event = HookEvent(
-                name: "\(schema.name).beforeUpdate", entity: schema.name, phase: .before, record: record,
-                previous: previous, changed: changed, actor: principal, depth: depth)
-            event = try await runBefore(event, also: "\(schema.name).beforeSave", tenant: tenant, on: connection)
-            record = event.record
-            try RecordInput.validateComplete(&record, schema: schema)
-            try await applyCustomFields(&record, custom, creating: false)
-            try await checkReferences(schema, record, principal, on: connection)
+            let event = try await checkedWrite(
+                schema, &record, previous: previous, custom: custom, principal: principal, depth: depth, tenant: tenant,
+                on: connection)
             let changes = RecordInput.changes(from: previous, to: record, schema: schema)
             guard !changes.isEmpty else { return current }
             let stored = try await write(schema, id: id, record, changes: changes, principal: principal, on: connection)
@@ -217,6 +205,25 @@ public struct RecordStore: Sendable {
         let rows = try await connection.query(builder.query, logger: logger)
         for try await (json, version) in rows.decode((String, Int).self) { return Stored(json: json, version: version, id: id) }
         throw APIError.notFound("no \(schema.name) record \(id.text)")
+    }
+
+    /// The part of a create (`previous` nil) or an update between reading the request and
+    /// writing: the before-hooks (`before<Create|Update>`, then `beforeSave`), which may change
+    /// `record`, then every check of the record it would leave. Returns the hooks' event.
+    func checkedWrite(
+        _ schema: EntitySchema, _ record: inout Record, previous: Record?, custom: [CustomFieldDefinition],
+        principal: Principal, depth: Int, tenant: PluginStates.Tenant, on connection: PostgresConnection
+    ) async throws -> HookEvent {
+        let changed = Set(RecordInput.changes(from: previous, to: record, schema: schema).keys)
+        let event = HookEvent(
+            name: "\(schema.name).before\(previous == nil ? "Create" : "Update")", entity: schema.name, phase: .before,
+            record: record, previous: previous, changed: changed, actor: principal, depth: depth)
+        let checked = try await runBefore(event, also: "\(schema.name).beforeSave", tenant: tenant, on: connection)
+        record = checked.record
+        try RecordInput.validateComplete(&record, schema: schema)
+        try await applyCustomFields(&record, custom, creating: previous == nil)
+        try await checkReferences(schema, record, principal, on: connection)
+        return checked
     }
 
     func runBefore(_ event: HookEvent, also second: String?, tenant: PluginStates.Tenant, on connection: PostgresConnection) async throws -> HookEvent {
