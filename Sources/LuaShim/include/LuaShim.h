@@ -10,21 +10,6 @@
 
 typedef struct lua_State lua_State;
 
-/* ---- the simple evaluator (one chunk, first result) ------------------------------------ */
-
-lua_State *crm_lua_new_sandbox(size_t memory_limit);
-void crm_lua_close(lua_State *L);
-size_t crm_lua_memory_used(lua_State *L);
-int crm_lua_eval(lua_State *L, const char *code, size_t length, const char *chunk_name,
-                 char *error, size_t error_capacity);
-int crm_lua_top_type(lua_State *L);
-double crm_lua_top_number(lua_State *L);
-int crm_lua_top_is_integer(lua_State *L);
-int64_t crm_lua_top_integer(lua_State *L);
-int crm_lua_top_boolean(lua_State *L);
-long crm_lua_top_string(lua_State *L, char *out, size_t capacity);
-void crm_lua_pop(lua_State *L, int n);
-
 /* ---- the script runtime ---------------------------------------------------------------- */
 
 /* Outcome of crm_script_load / crm_run_resume. */
