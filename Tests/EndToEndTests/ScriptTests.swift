@@ -6,25 +6,9 @@ import TestSupport
 /// Tenant scripts through the API, as an integrator uses them.
 @Suite struct ScriptTests {
     /// A server with fast workflow retries (the backoff shape is the same, scaled down).
-    static let server = ScriptServer()
+    static let server = SharedServer(environment: ["WORKFLOW_RETRY_BASE_MS": "50"])
 
-    actor ScriptServer {
-        var started: Task<ServerProcess, any Error>?
-        func get() async throws -> ServerProcess {
-            if let started { return try await started.value }
-            let task = Task {
-                let database = try await TestDatabase.create()
-                let server = try await ServerProcess.serve(
-                    databaseURL: database.appURLString, extraEnvironment: ["WORKFLOW_RETRY_BASE_MS": "50"])
-                try await server.waitUntilReady()
-                return server
-            }
-            started = task
-            return try await task.value
-        }
-    }
-
-    func session() async throws -> Session { try await Session.register(on: try await Self.server.get()) }
+    func session() async throws -> Session { try await Session.register(on: try await Self.server.server()) }
 
     func put(_ s: Session, _ name: String, _ source: String) async throws -> HTTP.Response {
         try await s.send(.PUT, "/scripts/\(name)", ["source": .string(source)])
@@ -205,7 +189,7 @@ import TestSupport
     }
 
     @Test func onlyAdminsChangeScriptsAndVersionsGrow() async throws {
-        let server = try await Self.server.get()
+        let server = try await Self.server.server()
         let owner = try await Session.register(on: server)
         let member = try await Session.register(on: server)
         try await owner.addMember(member, role: "member")
@@ -236,7 +220,7 @@ import TestSupport
 
 /// The bundled Lua plugins, enabled per tenant with configuration.
 @Suite struct BundledLuaPluginTests {
-    func session() async throws -> Session { try await Session.register(on: try await ScriptTests.server.get()) }
+    func session() async throws -> Session { try await Session.register(on: try await ScriptTests.server.server()) }
 
     @Test func theEmailNormalizerCleansAndRejects() async throws {
         let s = try await session()

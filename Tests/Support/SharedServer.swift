@@ -7,6 +7,13 @@ import Kernel
 public actor SharedServer {
     public static let shared = SharedServer()
 
+    /// Settings of this server beyond the tests' defaults.
+    let environment: [String: String]
+
+    public init(environment: [String: String] = [:]) {
+        self.environment = environment
+    }
+
     /// One start, shared by every caller (the actor is reentrant across the awaits inside).
     private var starting: Task<(ServerProcess, TestDatabase), any Error>?
 
@@ -22,7 +29,7 @@ public actor SharedServer {
         if let starting { return try await starting.value }
         let task = Task {
             let database = try await TestDatabase.create()
-            let server = try await ServerProcess.serve(databaseURL: database.appURLString)
+            let server = try await ServerProcess.serve(databaseURL: database.appURLString, extraEnvironment: environment)
             try await server.waitUntilReady()
             return (server, database)
         }
