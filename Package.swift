@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // No external-reference loading: the document is built in process (and it builds faster).
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
     ],
     targets: [
         // Lua 5.4 from the system (Debian: liblua5.4-dev).
@@ -51,8 +53,15 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ],
             path: "Sources/Kernel",
+            exclude: ["OpenAPI/Docs"],
+            resources: [
+                .embedInCode("OpenAPI/Docs/index.html"),
+                .embedInCode("OpenAPI/Docs/docs.css"),
+                .embedInCode("OpenAPI/Docs/docs.js"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -63,12 +72,13 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ],
             path: "Sources/Scripting", swiftSettings: strict),
-        .target(name: "Contacts", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Contacts", swiftSettings: strict),
-        .target(name: "Deals", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Deals", swiftSettings: strict),
-        .target(name: "Activities", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Activities", swiftSettings: strict),
-        .target(name: "CustomFields", dependencies: ["Kernel", "Scripting", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/CustomFields", swiftSettings: strict),
+        .target(name: "Contacts", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Contacts", swiftSettings: strict),
+        .target(name: "Deals", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Deals", swiftSettings: strict),
+        .target(name: "Activities", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Activities", swiftSettings: strict),
+        .target(name: "CustomFields", dependencies: ["Kernel", "Scripting", .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/CustomFields", swiftSettings: strict),
         .executableTarget(
             name: "Host",
             dependencies: [

@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+# openapi-spec-validator, openapi-python-client and openapi-core for the OpenAPI tests.
+OPENAPI_PYTHON="$(bash scripts/openapi-tools.sh)"
+export OPENAPI_PYTHON
 source scripts/lib/test-postgres.sh
 start_test_postgres
 

@@ -47,10 +47,15 @@ public struct CRMServer: Sendable {
                 authLimiter: RateLimiter(perMinute: configuration.rateLimitAuth),
                 apiLimiter: RateLimiter(perMinute: configuration.rateLimitAPI))
         }
-        ServiceRoutes(database: database, readiness: readiness, prometheus: prometheus).register(on: router)
+        ServiceRoutes(
+            database: database, readiness: readiness, prometheus: prometheus, documentation: services.documentation
+        ).register(on: router)
 
         let api = router.group("/api/v1").add(middleware: ReadinessGate(readiness: readiness))
-        let kernelRoutes = APIRoutes(group: api, pluginID: nil, pluginStates: services.pluginStates)
+        let kernelRoutes = APIRoutes(
+            group: api, prefix: "/api/v1", pluginID: nil, pluginStates: services.pluginStates,
+            documentation: services.documentation)
+        KernelSchemas.register(into: services.documentation)
         AuthRoutes(services: services).register(on: kernelRoutes)
         OAuthRoutes(services: services).register(on: kernelRoutes)
         OrganizationRoutes(services: services).register(on: kernelRoutes)
@@ -59,8 +64,11 @@ public struct CRMServer: Sendable {
         PluginRoutes(services: services).register(on: kernelRoutes)
         SearchRoutes(services: services).register(on: kernelRoutes)
         TagRoutes(services: services).register(on: kernelRoutes)
+        OpenAPIRoutes(services: services).register(on: kernelRoutes, router: router)
         for plugin in registry.plugins {
-            let routes = APIRoutes(group: api, pluginID: plugin.manifest.id, pluginStates: services.pluginStates)
+            let routes = APIRoutes(
+                group: api, prefix: "/api/v1", pluginID: plugin.manifest.id, pluginStates: services.pluginStates,
+                documentation: services.documentation)
             plugin.register(into: PluginRegistrar(
                 pluginID: plugin.manifest.id, routes: routes, services: services, background: background))
         }

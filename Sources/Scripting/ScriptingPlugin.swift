@@ -24,6 +24,7 @@ public struct ScriptingPlugin: CRMPlugin {
 
     public func register(into registrar: PluginRegistrar) {
         let services = registrar.services
+        ScriptingDocs.register(services.documentation)
         let store = ScriptStore(database: services.database)
         for plugin in bundled { services.externalPlugins.add(plugin.descriptor) }
         let bundled = self.bundled

@@ -11,7 +11,7 @@ private struct PingPlugin: CRMPlugin {
     let manifest = PluginManifest(id: "ping", name: "Ping", version: "1", summary: "ping", permissions: ["ping.read"])
 
     func register(into registrar: PluginRegistrar) {
-        registrar.routes.get("/ping", requires: .declared("ping.read")) { _, _, _ in
+        registrar.routes.get("/ping", requires: .declared("ping.read"), doc: APIOperation("ping", "Ping")) { _, _, _ in
             try JSONResponse.make(.ok, ["pong": true])
         }
     }

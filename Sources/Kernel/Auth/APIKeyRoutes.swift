@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OpenAPIKit
 import PostgresNIO
 
 /// `/api-keys`: machine credentials of the organization. The key is shown once, at creation.
@@ -9,10 +10,19 @@ struct APIKeyRoutes {
     var logger: Logger { services.logger }
 
     func register(on routes: APIRoutes) {
-        routes.post("/api-keys", requires: .apiKeysManage) { request, context, principal in
+        let routes = routes.tagged("api-keys")
+        routes.post("/api-keys", requires: .apiKeysManage, doc: APIOperation(
+            "createApiKey", "Create an API key",
+            description: "The secret `key` is in this answer only. The key's role cannot exceed the caller's (403).",
+            body: APISchema.ref("ApiKeyInput"), status: 201, response: APISchema.ref("NewApiKey"), responseHeaders: ["Location"])
+        ) { request, context, principal in
             try await create(request, context, principal)
         }
-        routes.get("/api-keys", requires: .apiKeysManage) { _, _, principal in
+        routes.get("/api-keys", requires: .apiKeysManage, doc: APIOperation(
+            "listApiKeys", "List the organization's API keys",
+            description: "Active keys, oldest first, without their secrets.",
+            response: APISchema.list(of: APISchema.ref("ApiKey")))
+        ) { _, _, principal in
             let keys = try await services.database.withScope(principal.scope) { connection in
                 let rows = try await connection.query(
                     """
@@ -27,7 +37,9 @@ struct APIKeyRoutes {
             }
             return try JSONResponse.make(.ok, DataEnvelope(keys))
         }
-        routes.delete("/api-keys/:id", requires: .apiKeysManage) { _, context, principal in
+        routes.delete("/api-keys/:id", requires: .apiKeysManage, doc: APIOperation(
+            "revokeApiKey", "Revoke an API key", description: "The key stops working at once.", status: 204)
+        ) { _, context, principal in
             let id = try context.uuidParameter("id")
             let revoked = try await services.database.withScope(principal.scope) { connection in
                 let rows = try await connection.query(

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OpenAPIKit
 import PostgresNIO
 
 /// `/api/v1/auth/*`: register, login, refresh, logout, me, switch (API.md, Auth).
@@ -9,14 +10,77 @@ struct AuthRoutes {
     var logger: Logger { services.logger }
 
     func register(on routes: APIRoutes) {
-        routes.anonymous("/auth/register", .post) { request, context in try await register(request, context) }
-        routes.anonymous("/auth/login", .post) { request, context in try await login(request, context) }
-        routes.anonymous("/auth/refresh", .post) { request, context in try await refresh(request, context) }
-        routes.anonymous("/auth/logout", .post) { request, context in try await logout(request, context) }
-        routes.get("/auth/me", requires: .organizationRead) { _, _, principal in try await me(principal) }
-        routes.post("/auth/switch", requires: .organizationRead) { request, context, principal in
+        let routes = routes.tagged("auth")
+        routes.anonymous("/auth/register", .post, doc: Self.registerDoc) { request, context in try await register(request, context) }
+        routes.anonymous("/auth/login", .post, doc: Self.loginDoc) { request, context in try await login(request, context) }
+        routes.anonymous("/auth/refresh", .post, doc: Self.refreshDoc) { request, context in try await refresh(request, context) }
+        routes.anonymous("/auth/logout", .post, doc: Self.logoutDoc) { request, context in try await logout(request, context) }
+        routes.get("/auth/me", requires: .organizationRead, doc: Self.meDoc) { _, _, principal in try await me(principal) }
+        routes.post("/auth/switch", requires: .organizationRead, doc: Self.switchDoc) { request, context, principal in
             try await switchOrganization(request, context, principal)
         }
+    }
+
+    // MARK: - Documentation
+
+    static var registerDoc: APIOperation {
+        let example: JSONValue = [
+            "email": "ada@example.com", "password": "correct-horse-battery", "name": "Ada Lovelace",
+            "organizationName": "Analytical Engines Ltd",
+        ]
+        return APIOperation(
+            "register", "Create an account and its organization",
+            description: """
+                Creates the user and a new organization they own (named `organizationName`, else “<name>'s \
+                organization”) with the default plugins enabled, and answers with a token pair for it. Passwords are \
+                8 characters to 72 bytes (422 otherwise); an email that is already registered → 409 `conflict`.
+                """,
+            body: APISchema.ref("RegisterRequest"), status: 201, response: APISchema.ref("TokenPair"),
+            errors: [409, 429], example: example)
+    }
+
+    static var loginDoc: APIOperation {
+        let example: JSONValue = ["email": "ada@example.com", "password": "correct-horse-battery"]
+        return APIOperation(
+            "login", "Log in with email and password",
+            description: """
+                Answers a token pair for `organizationId`, else for the user's oldest membership. An unknown email and a \
+                wrong password get the same 401 (`invalid email or password`); 403 when the user belongs to no \
+                organization or not to `organizationId`.
+                """,
+            body: APISchema.ref("LoginRequest"), response: APISchema.ref("TokenPair"), errors: [401, 403, 429],
+            example: example)
+    }
+
+    static var refreshDoc: APIOperation {
+        APIOperation(
+            "refreshTokens", "Exchange a refresh token for a new token pair",
+            description: """
+                Rotates: the presented refresh token stops working. Presenting a rotated token again → 401, and every \
+                token of that login is revoked.
+                """,
+            body: APISchema.ref("RefreshRequest"), response: APISchema.ref("TokenPair"), errors: [401, 429])
+    }
+
+    static var logoutDoc: APIOperation {
+        APIOperation(
+            "logout", "Revoke a refresh token",
+            description: "Always 204, also for an unknown or already revoked token. Access tokens live out their 15 minutes.",
+            body: APISchema.ref("RefreshRequest"), status: 204, errors: [429])
+    }
+
+    static var meDoc: APIOperation {
+        APIOperation(
+            "getMe", "The caller, the current organization and role",
+            description: "For an API key, `user` is absent and `memberships` is empty.",
+            response: APISchema.ref("Me"))
+    }
+
+    static var switchDoc: APIOperation {
+        APIOperation(
+            "switchOrganization", "Get a token pair for another organization of the user",
+            description: "403 when the user is not a member of it, and for API keys.",
+            body: APISchema.ref("SwitchRequest"), response: APISchema.ref("TokenPair"))
     }
 
     struct RegisterBody: Decodable {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import OpenAPIKit
 import PostgresNIO
 
 /// `/auth/oauth/{provider}` and its callback: the authorization code flow with `state` (single
@@ -13,8 +14,48 @@ struct OAuthRoutes {
     var logger: Logger { services.logger }
 
     func register(on routes: APIRoutes) {
-        routes.anonymous("/auth/oauth/:provider", .get) { _, context in try await start(context) }
-        routes.anonymous("/auth/oauth/:provider/callback", .get) { request, context in try await callback(request, context) }
+        let routes = routes.tagged("auth")
+        routes.anonymous("/auth/oauth/:provider", .get, doc: Self.startDoc) { _, context in try await start(context) }
+        routes.anonymous("/auth/oauth/:provider/callback", .get, doc: Self.callbackDoc) { request, context in
+            try await callback(request, context)
+        }
+    }
+
+    // MARK: - Documentation
+
+    static var providerParameter: OpenAPI.Parameter {
+        .path(
+            name: "provider", schema: .string(allowedValues: ["google", "github"]),
+            description: "The identity provider; one without configured credentials → 404.")
+    }
+
+    static var startDoc: APIOperation {
+        APIOperation(
+            "startOAuth", "Start signing in with an identity provider",
+            description: """
+                Redirects (302) to the provider's authorization page, its URL in `Location`, with a single-use `state` \
+                (10 minutes) and a PKCE `code_challenge` (S256). The provider sends the browser back to \
+                `/api/v1/auth/oauth/{provider}/callback`.
+                """,
+            status: 302, response: nil, parameters: [providerParameter], errors: [429])
+    }
+
+    static var callbackDoc: APIOperation {
+        APIOperation(
+            "oauthCallback", "Finish signing in with an identity provider",
+            description: """
+                Exchanges the code and answers a token pair for the user's oldest membership: the user with this \
+                identity, else the one with the provider's verified email (now linked), else a new user owning a new \
+                organization. A missing, unknown, used or expired `state`, a refused code or an unverified email → 400.
+                """,
+            response: APISchema.ref("TokenPair"),
+            parameters: [
+                providerParameter,
+                APIParameters.query("code", .string(maxLength: 2048), "The authorization code (absent when the provider reports `error`)."),
+                APIParameters.query("state", .string(maxLength: 256), "The `state` of the redirect.", required: true),
+                APIParameters.query("error", .string, "Set by the provider when the sign-in was not completed (→ 400)."),
+            ],
+            errors: [400, 403, 429])
     }
 
     func provider(_ context: CRMRequestContext) throws -> OAuthProvider {

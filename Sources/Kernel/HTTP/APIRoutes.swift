@@ -4,7 +4,8 @@ import Hummingbird
 /// How routes are declared: each names the permission it needs, and the kernel checks, in this
 /// one place, that the caller is authenticated (401), holds the permission (403) and — for a
 /// plugin's routes — that the plugin is enabled for the caller's organization (404
-/// `plugin_disabled`), before the handler runs.
+/// `plugin_disabled`), before the handler runs. Each route also carries its documentation
+/// (`APIOperation`), which the OpenAPI document is built from.
 public struct APIRoutes {
     public typealias Handler = @Sendable (Request, CRMRequestContext, Principal) async throws -> Response
 
@@ -12,38 +13,68 @@ public struct APIRoutes {
     /// The plugin whose routes these are, or nil for the kernel's.
     let pluginID: String?
     let pluginStates: PluginStates
+    let documentation: APIDocumentation
+    /// The group's path prefix (`/api/v1`), for the document.
+    let prefix: String
+    /// The tag of the group's operations in the document (default: the plugin's id).
+    var tag: String?
 
-    init(group: RouterGroup<CRMRequestContext>, pluginID: String?, pluginStates: PluginStates) {
+    init(
+        group: RouterGroup<CRMRequestContext>, prefix: String, pluginID: String?, pluginStates: PluginStates,
+        documentation: APIDocumentation
+    ) {
         self.group = group
+        self.prefix = prefix
         self.pluginID = pluginID
         self.pluginStates = pluginStates
+        self.documentation = documentation
+        self.tag = pluginID
     }
 
-    public func get(_ path: RouterPath, requires permission: Permission, _ handler: @escaping Handler) {
-        on(path, .get, permission, handler)
+    /// The same routes, with their operations under `tag` in the document.
+    public func tagged(_ tag: String) -> APIRoutes {
+        var routes = self
+        routes.tag = tag
+        return routes
     }
-    public func post(_ path: RouterPath, requires permission: Permission, _ handler: @escaping Handler) {
-        on(path, .post, permission, handler)
+
+    public func get(_ path: RouterPath, requires permission: Permission, doc: APIOperation, _ handler: @escaping Handler) {
+        on(path, .get, permission, doc, handler)
     }
-    public func put(_ path: RouterPath, requires permission: Permission, _ handler: @escaping Handler) {
-        on(path, .put, permission, handler)
+    public func post(_ path: RouterPath, requires permission: Permission, doc: APIOperation, _ handler: @escaping Handler) {
+        on(path, .post, permission, doc, handler)
     }
-    public func patch(_ path: RouterPath, requires permission: Permission, _ handler: @escaping Handler) {
-        on(path, .patch, permission, handler)
+    public func put(_ path: RouterPath, requires permission: Permission, doc: APIOperation, _ handler: @escaping Handler) {
+        on(path, .put, permission, doc, handler)
     }
-    public func delete(_ path: RouterPath, requires permission: Permission, _ handler: @escaping Handler) {
-        on(path, .delete, permission, handler)
+    public func patch(_ path: RouterPath, requires permission: Permission, doc: APIOperation, _ handler: @escaping Handler) {
+        on(path, .patch, permission, doc, handler)
+    }
+    public func delete(_ path: RouterPath, requires permission: Permission, doc: APIOperation, _ handler: @escaping Handler) {
+        on(path, .delete, permission, doc, handler)
     }
 
     /// A route anyone may call (register, login, OAuth).
     public func anonymous(
-        _ path: RouterPath, _ method: HTTPRequest.Method,
+        _ path: RouterPath, _ method: HTTPRequest.Method, doc: APIOperation,
         _ handler: @escaping @Sendable (Request, CRMRequestContext) async throws -> Response
     ) {
+        record(path, method, nil, doc)
         group.on(path, method: method) { request, context in try await handler(request, context) }
     }
 
-    func on(_ path: RouterPath, _ method: HTTPRequest.Method, _ permission: Permission, _ handler: @escaping Handler) {
+    private func record(_ path: RouterPath, _ method: HTTPRequest.Method, _ permission: Permission?, _ doc: APIOperation) {
+        var operation = doc
+        if operation.tag == nil { operation.tag = tag ?? "kernel" }
+        documentation.add(.init(
+            method: method, path: prefix + path.description, pluginID: pluginID, permission: permission, operation: operation))
+    }
+
+    func on(
+        _ path: RouterPath, _ method: HTTPRequest.Method, _ permission: Permission, _ doc: APIOperation,
+        _ handler: @escaping Handler
+    ) {
+        record(path, method, permission, doc)
         let pluginID = self.pluginID
         let pluginStates = self.pluginStates
         group.on(path, method: method) { request, context in

@@ -1,4 +1,5 @@
 import Hummingbird
+import OpenAPIKit
 import Prometheus
 
 /// The service endpoints of API.md: liveness, readiness and Prometheus metrics.
@@ -6,11 +7,19 @@ struct ServiceRoutes {
     let database: Database
     let readiness: Readiness
     let prometheus: PrometheusCollectorRegistry
+    let documentation: APIDocumentation
 
     func register(on router: Router<CRMRequestContext>) {
+        let status = JSONSchema.object(properties: ["status": .string, "detail": .string(required: false)])
+        documentation.document(.get, "/healthz", APIOperation(
+            "getHealth", "Liveness: the process is up", response: status, tag: "service"))
         router.get("/healthz") { _, _ in
             Self.json(.ok, ["status": "ok"])
         }
+        documentation.document(.get, "/readyz", APIOperation(
+            "getReadiness", "Readiness: the database answers and migrations are done",
+            description: "503 with the same shape while starting or when the database does not answer.",
+            response: status, errors: [503], tag: "service"))
         router.get("/readyz") { _, _ in
             guard readiness.isMigrated else {
                 return Self.json(.serviceUnavailable, ["status": "starting", "detail": "migrations are not done yet"])
@@ -20,6 +29,8 @@ struct ServiceRoutes {
             }
             return Self.json(.ok, ["status": "ready"])
         }
+        documentation.document(.get, "/metrics", APIOperation(
+            "getMetrics", "Prometheus metrics", response: .string, responseMediaType: .txt, tag: "service"))
         router.get("/metrics") { _, _ in
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16 * 1024)

@@ -1,4 +1,5 @@
 import Foundation
+import OpenAPIKit
 
 /// One kind of value a field can hold (text, email, money, date, reference, …): how an API
 /// value is checked and normalised, how it is bound in SQL, how a filter's text is read, and
@@ -20,6 +21,8 @@ public protocol FieldType: Sendable {
     /// Operators beyond `eq ne in isNull` that apply.
     var orderedOperators: Bool { get }
     var textOperators: Bool { get }
+    /// The JSON Schema of the field's values in the OpenAPI document (see `FieldType+Schema`).
+    func jsonSchema(_ field: FieldSpec) -> JSONSchema
 }
 
 extension FieldType {

@@ -15,14 +15,15 @@ struct RecordRoutes {
         let item = RouterPath(stringLiteral: "/\(schema.name)/:id")
         let schema = self.schema
         let store = self.store
+        let docs = EntityDocs.Operations(schema)
 
-        routes.get(base, requires: read) { request, _, principal in
+        routes.get(base, requires: read, doc: docs.list) { request, _, principal in
             let custom = try await store.customDefinitions(schema, principal)
             let query = try RecordQuery.parse(request, schema: schema, custom: custom)
             let body = try await store.list(schema, query: query, principal: principal)
             return RecordResponse.raw(.ok, body)
         }
-        routes.post(base, requires: write) { request, context, principal in
+        routes.post(base, requires: write, doc: docs.create) { request, context, principal in
             let body = try await JSONBody.object(request, context: context)
             let key = try Idempotency.Key.from(header: request.headers[.idempotencyKey], body: body)
             switch try await store.create(schema, body: body, principal: principal, idempotency: key) {
@@ -35,11 +36,11 @@ struct RecordRoutes {
                 return RecordResponse.raw(HTTPResponse.Status(code: first.status), first.body, headers: headers)
             }
         }
-        routes.get(item, requires: read) { _, context, principal in
+        routes.get(item, requires: read, doc: docs.get) { _, context, principal in
             let stored = try await store.get(schema, id: try context.uuidParameter("id"), principal: principal)
             return RecordResponse.record(.ok, stored)
         }
-        for (method, replace) in [(HTTPRequest.Method.put, true), (.patch, false)] {
+        for replace in [true, false] {
             let handler: APIRoutes.Handler = { request, context, principal in
                 let id = try context.uuidParameter("id")
                 let body = try await JSONBody.object(request, context: context)
@@ -48,18 +49,22 @@ struct RecordRoutes {
                     principal: principal)
                 return RecordResponse.record(.ok, stored)
             }
-            if replace { routes.put(item, requires: write, handler) } else { routes.patch(item, requires: write, handler) }
+            if replace {
+                routes.put(item, requires: write, doc: docs.replace, handler)
+            } else {
+                routes.patch(item, requires: write, doc: docs.update, handler)
+            }
         }
-        routes.delete(item, requires: write) { request, context, principal in
+        routes.delete(item, requires: write, doc: docs.delete) { request, context, principal in
             try await store.delete(
                 schema, id: try context.uuidParameter("id"), precondition: try RecordResponse.precondition(request), principal: principal)
             return Response(status: .noContent)
         }
-        routes.post(RouterPath(stringLiteral: "/\(schema.name)/:id/restore"), requires: write) { _, context, principal in
+        routes.post(RouterPath(stringLiteral: "/\(schema.name)/:id/restore"), requires: write, doc: docs.restore) { _, context, principal in
             let stored = try await store.restore(schema, id: try context.uuidParameter("id"), principal: principal)
             return RecordResponse.record(.ok, stored)
         }
-        routes.get(RouterPath(stringLiteral: "/\(schema.name)/:id/history"), requires: read) { request, context, principal in
+        routes.get(RouterPath(stringLiteral: "/\(schema.name)/:id/history"), requires: read, doc: docs.history) { request, context, principal in
             let limit = try RecordResponse.limit(request)
             let body = try await store.history(schema, id: try context.uuidParameter("id"), limit: limit, principal: principal)
             return RecordResponse.raw(.ok, body)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OpenAPIKit
 import PostgresNIO
 
 /// `GET /search?q=&types=&limit=`: one ranked list across the searchable entities the tenant
@@ -8,7 +9,20 @@ struct SearchRoutes {
     let services: KernelServices
 
     func register(on routes: APIRoutes) {
-        routes.get("/search", requires: .recordsRead) { request, _, principal in
+        let routes = routes.tagged("search")
+        routes.get("/search", requires: .recordsRead, doc: APIOperation(
+            "search", "Search records of every type",
+            description: "Case-insensitive text search across the entities of the organization's enabled plugins, best match first.",
+            response: APISchema.list(of: APISchema.ref("SearchResult")),
+            parameters: [
+                APIParameters.query("q", .string(minLength: 1, maxLength: 200), "The text to find (1–200 characters).", required: true),
+                APIParameters.query(
+                    "types", .string(examples: ["contacts,deals"]),
+                    "Comma-separated entity names to search (default: all enabled); an unknown name → 400."),
+                APIParameters.limit,
+            ],
+            errors: [400])
+        ) { request, _, principal in
             try await search(request, principal)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OpenAPIKit
 import PostgresNIO
 
 /// `/tags`: the organization's tag names. Records take tags by name on write (new names are
@@ -16,7 +17,11 @@ struct TagRoutes {
     }
 
     func register(on routes: APIRoutes) {
-        routes.get("/tags", requires: .recordsRead) { _, _, principal in
+        let routes = routes.tagged("tags")
+        routes.get("/tags", requires: .recordsRead, doc: APIOperation(
+            "listTags", "List the organization's tags", description: "By name, ignoring case.",
+            response: APISchema.list(of: APISchema.ref("Tag")))
+        ) { _, _, principal in
             let tags = try await services.database.withScope(principal.scope) { connection in
                 let rows = try await connection.query(
                     "SELECT id, name, created_at FROM tags WHERE org_id = \(principal.organizationID) ORDER BY lower(name), id",
@@ -29,7 +34,11 @@ struct TagRoutes {
             }
             return try JSONResponse.make(.ok, DataEnvelope(tags))
         }
-        routes.post("/tags", requires: .recordsWrite) { request, context, principal in
+        routes.post("/tags", requires: .recordsWrite, doc: APIOperation(
+            "createTag", "Create a tag", description: "Records also add tags by name on write. An existing name → 409.",
+            body: APISchema.ref("TagInput"), status: 201, response: APISchema.ref("Tag"), responseHeaders: ["Location"],
+            errors: [409])
+        ) { request, context, principal in
             struct Body: Decodable { let name: String }
             let body = try await JSONBody.decode(Body.self, request, context: context, allowedKeys: ["name"])
             let name: String
@@ -50,7 +59,9 @@ struct TagRoutes {
             guard let tag else { throw APIError.conflict("the tag '\(name)' already exists") }
             return try JSONResponse.make(.created, tag, headers: [.location: "/api/v1/tags/\(tag.id)"])
         }
-        routes.delete("/tags/:id", requires: .recordsWrite) { _, context, principal in
+        routes.delete("/tags/:id", requires: .recordsWrite, doc: APIOperation(
+            "deleteTag", "Delete a tag", description: "Also removes it from every record.", status: 204)
+        ) { _, context, principal in
             let id = try context.uuidParameter("id")
             try await services.database.transaction(principal.scope) { connection in
                 let rows = try await connection.query(

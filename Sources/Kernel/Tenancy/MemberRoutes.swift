@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OpenAPIKit
 import PostgresNIO
 
 /// `/members`: who belongs to the organization and with which role. Admins manage members;
@@ -10,7 +11,11 @@ struct MemberRoutes {
     var logger: Logger { services.logger }
 
     func register(on routes: APIRoutes) {
-        routes.get("/members", requires: .membersRead) { _, _, principal in
+        let routes = routes.tagged("members")
+        routes.get("/members", requires: .membersRead, doc: APIOperation(
+            "listMembers", "List the organization's members", description: "Oldest membership first.",
+            response: APISchema.list(of: APISchema.ref("Member")))
+        ) { _, _, principal in
             let members = try await services.database.withScope(principal.scope) { connection in
                 let rows = try await connection.query(
                     """
@@ -25,14 +30,27 @@ struct MemberRoutes {
             }
             return try JSONResponse.make(.ok, DataEnvelope(members))
         }
-        routes.post("/members", requires: .membersManage) { request, context, principal in
+        routes.post("/members", requires: .membersManage, doc: APIOperation(
+            "addMember", "Add a registered user to the organization",
+            description: "An email no user has registered → 422 (`unknown_user`); granting `owner` needs the owner role (403); an existing member → 409.",
+            body: APISchema.ref("MemberInput"), status: 201, response: APISchema.ref("Member"), responseHeaders: ["Location"],
+            errors: [409])
+        ) { request, context, principal in
             try await add(request, context, principal)
         }
-        routes.patch("/members/:userId", requires: .membersManage) { request, context, principal in
+        routes.patch("/members/:userId", requires: .membersManage, doc: APIOperation(
+            "updateMember", "Change a member's role",
+            description: "Granting or removing `owner` needs the owner role (403); demoting the last owner → 409.",
+            body: APISchema.ref("MemberPatch"), response: APISchema.ref("Member"), errors: [409])
+        ) { request, context, principal in
             try await changeRole(request, context, principal)
         }
         // Anyone may leave; removing others needs members.manage (checked inside).
-        routes.delete("/members/:userId", requires: .membersRead) { _, context, principal in
+        routes.delete("/members/:userId", requires: .membersRead, doc: APIOperation(
+            "removeMember", "Remove a member, or leave the organization",
+            description: "Anyone may remove themselves; removing someone else needs `members.manage` (an owner: the owner role). Removing the last owner → 409.",
+            status: 204, errors: [409])
+        ) { _, context, principal in
             try await remove(context, principal)
         }
     }

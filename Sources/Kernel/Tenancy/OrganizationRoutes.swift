@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OpenAPIKit
 import PostgresNIO
 
 /// `/organizations`: the caller's organizations, creating one, renaming the current one,
@@ -10,7 +11,12 @@ struct OrganizationRoutes {
     var logger: Logger { services.logger }
 
     func register(on routes: APIRoutes) {
-        routes.get("/organizations", requires: .organizationRead) { _, _, principal in
+        let routes = routes.tagged("organizations")
+        routes.get("/organizations", requires: .organizationRead, doc: APIOperation(
+            "listOrganizations", "List the caller's organizations",
+            description: "The user's organizations with their role, oldest membership first; for an API key, its organization (without `role`).",
+            response: APISchema.list(of: APISchema.ref("Organization")))
+        ) { _, _, principal in
             guard let userID = principal.userID else {
                 let current = try await services.database.withScope(principal.scope) { connection in
                     try await AuthRoutes(services: services).organization(principal.organizationID, on: connection)
@@ -22,13 +28,24 @@ struct OrganizationRoutes {
             }
             return try JSONResponse.make(.ok, DataEnvelope(organizations))
         }
-        routes.post("/organizations", requires: .organizationRead) { request, context, principal in
+        routes.post("/organizations", requires: .organizationRead, doc: APIOperation(
+            "createOrganization", "Create an organization",
+            description: "The caller becomes its owner; it starts with the default plugins. API keys cannot create organizations (403). Use `POST /auth/switch` to act in it.",
+            body: APISchema.ref("OrganizationInput"), status: 201, response: APISchema.ref("Organization"),
+            responseHeaders: ["Location"])
+        ) { request, context, principal in
             try await create(request, context, principal)
         }
-        routes.patch("/organizations/current", requires: .organizationUpdate) { request, context, principal in
+        routes.patch("/organizations/current", requires: .organizationUpdate, doc: APIOperation(
+            "updateCurrentOrganization", "Rename the current organization or change its currency",
+            body: APISchema.ref("OrganizationPatch"), response: APISchema.ref("Organization"))
+        ) { request, context, principal in
             try await update(request, context, principal)
         }
-        routes.delete("/organizations/current", requires: .organizationDelete) { _, _, principal in
+        routes.delete("/organizations/current", requires: .organizationDelete, doc: APIOperation(
+            "deleteCurrentOrganization", "Delete the current organization",
+            description: "Deletes it with all its records, members and API keys; tokens for it stop working.", status: 204)
+        ) { _, _, principal in
             try await services.database.withScope(principal.scope) { connection in
                 try await connection.query(
                     "DELETE FROM organizations WHERE id = \(principal.organizationID)", logger: logger)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OpenAPIKit
 import PostgresNIO
 
 /// `/plugins`: the native and bundled Lua plugins as the caller's organization has them, and
@@ -41,11 +42,25 @@ struct PluginRoutes {
     }
 
     func register(on routes: APIRoutes) {
-        routes.get("/plugins", requires: .pluginsRead) { _, _, principal in
+        let routes = routes.tagged("plugins")
+        routes.get("/plugins", requires: .pluginsRead, doc: APIOperation(
+            "listPlugins", "List the plugins and their state for the organization",
+            description: "Native plugins and the bundled Lua plugins, each with whether it is enabled and its effective configuration.",
+            response: APISchema.list(of: APISchema.ref("Plugin")))
+        ) { _, _, principal in
             let tenant = try await services.pluginStates.tenant(principal.organizationID)
             return try JSONResponse.make(.ok, DataEnvelope(descriptors.map { view($0, tenant) }))
         }
-        routes.put("/plugins/:id", requires: .pluginsManage) { request, context, principal in
+        routes.put("/plugins/:id", requires: .pluginsManage, doc: APIOperation(
+            "updatePlugin", "Enable, disable or configure a plugin",
+            description: """
+                Enabling a plugin whose dependency is off, or disabling one that another enabled plugin depends on → 409. \
+                `config` is checked against the plugin's `configSchema` (422 with `field: "config.<key>"`).
+                """,
+            body: APISchema.ref("PluginUpdate"), response: APISchema.ref("Plugin"),
+            parameters: [.path(name: "id", schema: .string(examples: ["deals"]), description: "The plugin's id (not a UUID).")],
+            errors: [409])
+        ) { request, context, principal in
             try await update(request, context, principal)
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Kernel
+import OpenAPIKit
 
 /// Tasks, calls, meetings, notes and emails linked to deals, contacts and companies.
 public struct ActivitiesPlugin: CRMPlugin {
@@ -18,7 +19,7 @@ public struct ActivitiesPlugin: CRMPlugin {
     public func register(into registrar: PluginRegistrar) {
         registrar.entity(ActivitySchema.schema)
         let records = registrar.services.records
-        registrar.routes.post("/activities/:id/complete", requires: .declared("activities.write")) { request, context, principal in
+        registrar.routes.post("/activities/:id/complete", requires: .declared("activities.write"), doc: Self.completeDoc) { request, context, principal in
             let stored = try await records.update(
                 ActivitySchema.schema, id: try context.uuidParameter("id"),
                 body: ["completedAt": .string(DateTimeFieldType.format(Date()))], replace: false,
@@ -26,6 +27,11 @@ public struct ActivitiesPlugin: CRMPlugin {
             return RecordResponse.record(.ok, stored)
         }
     }
+
+    static let completeDoc = APIOperation(
+        "completeActivity", "Complete an activity",
+        description: "Sets `completedAt` to the current time (an already completed activity gets the new time). Checks that fail on the update, such as a required custom field or a script's rejection, answer 422.",
+        response: APISchema.ref("Activity"), responseHeaders: ["ETag"], parameters: [APIParameters.ifMatch], errors: [412, 422])
 }
 
 /// An activity: what kind, what about, when, and what it is linked to.

@@ -21,18 +21,18 @@ struct CustomFieldRoutes {
     ]
 
     func register(on routes: APIRoutes) {
-        routes.get("/custom-fields", requires: Self.read) { request, _, principal in
+        routes.get("/custom-fields", requires: Self.read, doc: CustomFieldsDocs.list) { request, _, principal in
             let entity = request.uri.queryParameters.get("entity")
             let all = try await definitions.all(principal.organizationID).filter { entity == nil || $0.entity == entity }
             return try JSONResponse.make(.ok, DataEnvelope(all))
         }
-        routes.post("/custom-fields", requires: Self.manage) { request, context, principal in
+        routes.post("/custom-fields", requires: Self.manage, doc: CustomFieldsDocs.create) { request, context, principal in
             let body = try await JSONBody.object(request, context: context)
             let definition = try validate(body, existing: nil, principal: principal)
             try await save(definition, principal: principal, creating: true)
             return try JSONResponse.make(.created, definition, headers: [.location: "/api/v1/custom-fields/\(definition.id)"])
         }
-        routes.patch("/custom-fields/:id", requires: Self.manage) { request, context, principal in
+        routes.patch("/custom-fields/:id", requires: Self.manage, doc: CustomFieldsDocs.update) { request, context, principal in
             let current = try await find(try context.uuidParameter("id"), principal)
             let body = try await JSONBody.object(request, context: context)
             let definition = try validate(body, existing: current, principal: principal)
@@ -42,7 +42,7 @@ struct CustomFieldRoutes {
             try await save(definition, principal: principal, creating: false)
             return try JSONResponse.make(.ok, definition)
         }
-        routes.delete("/custom-fields/:id", requires: Self.manage) { _, context, principal in
+        routes.delete("/custom-fields/:id", requires: Self.manage, doc: CustomFieldsDocs.delete) { _, context, principal in
             let definition = try await find(try context.uuidParameter("id"), principal)
             try await remove(definition, principal)
             return JSONResponse.noContent()

@@ -19,6 +19,7 @@ public struct CustomFieldsPlugin: CRMPlugin {
     public var migrations: [Migration] { [CustomFieldMigrations.definitions] }
 
     public func register(into registrar: PluginRegistrar) {
+        CustomFieldsDocs.register(registrar.services.documentation)
         let definitions = DefinitionStore(database: registrar.services.database)
         let provider = CustomFieldProviderImpl(definitions: definitions, evaluator: evaluator)
         registrar.services.customFields.set(provider)

@@ -10,7 +10,7 @@ struct BoardRoute {
     let pipelines: Pipelines
 
     func register(on routes: APIRoutes) {
-        routes.get("/pipelines/:id/board", requires: PipelineRoutes.read) { _, context, principal in
+        routes.get("/pipelines/:id/board", requires: PipelineRoutes.read, doc: DealsDocs.getPipelineBoard) { _, context, principal in
             let id = try context.uuidParameter("id")
             let body = try await services.database.withScope(principal.scope) { connection in
                 try await board(principal.organizationID, id, on: connection)

@@ -9,7 +9,7 @@ struct DealMoveRoute {
     let services: KernelServices
 
     func register(on routes: APIRoutes) {
-        routes.post("/deals/:id/move", requires: .declared("deals.write")) { request, context, principal in
+        routes.post("/deals/:id/move", requires: .declared("deals.write"), doc: DealsDocs.moveDeal) { request, context, principal in
             let id = try context.uuidParameter("id")
             struct Body: Decodable { let stageId: String }
             let body = try await JSONBody.decode(Body.self, request, context: context, allowedKeys: ["stageId"])
@@ -22,7 +22,7 @@ struct DealMoveRoute {
                 precondition: try RecordResponse.precondition(request), principal: principal)
             return RecordResponse.record(.ok, stored)
         }
-        routes.get("/deals/:id/stage-history", requires: .declared("deals.read")) { _, context, principal in
+        routes.get("/deals/:id/stage-history", requires: .declared("deals.read"), doc: DealsDocs.getDealStageHistory) { _, context, principal in
             let id = try context.uuidParameter("id")
             _ = try await services.records.get(DealSchema.schema, id: id, principal: principal)
             let body = try await services.database.withScope(principal.scope) { connection in

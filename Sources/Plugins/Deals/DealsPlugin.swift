@@ -15,6 +15,7 @@ public struct DealsPlugin: CRMPlugin {
 
     public func register(into registrar: PluginRegistrar) {
         registrar.entity(DealSchema.schema)
+        DealsDocs.register(registrar.services.documentation)
         let pipelines = Pipelines(services: registrar.services)
         registrar.onOrganizationCreated { organizationID, _, connection in
             try await pipelines.createDefault(for: organizationID, on: connection)

@@ -13,13 +13,13 @@ struct PipelineRoutes {
     static let write = Permission.declared("deals.write")
 
     func register(on routes: APIRoutes) {
-        routes.get("/pipelines", requires: Self.read) { _, _, principal in
+        routes.get("/pipelines", requires: Self.read, doc: DealsDocs.listPipelines) { _, _, principal in
             let all = try await services.database.withScope(principal.scope) { connection in
                 try await pipelines.all(principal.organizationID, on: connection)
             }
             return try JSONResponse.make(.ok, DataEnvelope(all))
         }
-        routes.post("/pipelines", requires: Self.write) { request, context, principal in
+        routes.post("/pipelines", requires: Self.write, doc: DealsDocs.createPipeline) { request, context, principal in
             let body = try await JSONBody.object(request, context: context)
             let (name, stages) = try Self.parse(body, requireAll: true)
             let pipeline = try await services.database.transaction(principal.scope) { connection in
@@ -27,14 +27,14 @@ struct PipelineRoutes {
             }
             return try JSONResponse.make(.created, pipeline, headers: [.location: "/api/v1/pipelines/\(pipeline.id)"])
         }
-        routes.get("/pipelines/:id", requires: Self.read) { _, context, principal in
+        routes.get("/pipelines/:id", requires: Self.read, doc: DealsDocs.getPipeline) { _, context, principal in
             let id = try context.uuidParameter("id")
             let pipeline = try await services.database.withScope(principal.scope) { connection in
                 try await pipelines.one(principal.organizationID, id, on: connection)
             }
             return try JSONResponse.make(.ok, pipeline)
         }
-        routes.patch("/pipelines/:id", requires: Self.write) { request, context, principal in
+        routes.patch("/pipelines/:id", requires: Self.write, doc: DealsDocs.updatePipeline) { request, context, principal in
             let id = try context.uuidParameter("id")
             let body = try await JSONBody.object(request, context: context)
             let (name, stages) = try Self.parse(body, requireAll: false)
@@ -43,7 +43,7 @@ struct PipelineRoutes {
             }
             return try JSONResponse.make(.ok, pipeline)
         }
-        routes.delete("/pipelines/:id", requires: Self.write) { _, context, principal in
+        routes.delete("/pipelines/:id", requires: Self.write, doc: DealsDocs.deletePipeline) { _, context, principal in
             let id = try context.uuidParameter("id")
             try await services.database.transaction(principal.scope) { connection in
                 _ = try await pipelines.one(principal.organizationID, id, on: connection)
