@@ -85,6 +85,7 @@ class Exchange:
         self.data = response.content
         self.mimetype = response.headers.get("content-type", "").split(";")[0]
         self.headers = Headers(list(response.headers.items()))
+        self.invalid_request = False
 
     def describe(self):
         return f"{self.method.upper()} {self.path} → {self.status_code}"
@@ -106,13 +107,110 @@ def check_exchanges(document, exchanges, base_url, label):
         document, config=Config(extra_media_type_deserializers={"application/problem+json": json.loads}))
     for exchange in exchanges:
         try:
-            api.validate_request(exchange)
+            if not exchange.invalid_request:
+                api.validate_request(exchange)
             api.validate_response(exchange, ResponseView(exchange))
         except Exception as error:  # openapi-core raises a tree of validation errors
             details = getattr(error, "__cause__", None)
             fail(f"{label}: {exchange.describe()} does not match the document: {error!r} {details!r}\n"
                  f"body: {exchange.data[:2000]!r}")
     print(f"{label}: {len(exchanges)} exchanges match the document")
+
+
+def tour(base_url, token, event_hooks, exchanges):
+    """Calls the rest of the API the way an integrator would (raw HTTP, recorded like the
+    client's calls), so every documented shape meets a real response: kernel resources,
+    deals and pipelines, activities, tags, search, custom fields, scripts and workflows,
+    and the problem documents of typical mistakes."""
+    http = httpx.Client(base_url=f"{base_url}/api/v1", headers={"Authorization": f"Bearer {token}"},
+                        event_hooks=event_hooks)
+
+    def call(method, path, expected, invalid_request=False, **kwargs):
+        response = http.request(method, path, **kwargs)
+        # A deliberate mistake breaks the document's request rules; its answer must still match.
+        exchanges[-1].invalid_request = invalid_request
+        if response.status_code != expected:
+            fail(f"{method} {path} answered {response.status_code}, not {expected}: {response.text}")
+        return response.json() if response.content and "json" in response.headers.get("content-type", "") else None
+
+    me = call("GET", "/auth/me", 200)
+    call("GET", "/organizations", 200)
+    call("PATCH", "/organizations/current", 200, json={"name": "Generated Co", "currency": "EUR"})
+    other = httpx.post(f"{base_url}/api/v1/auth/register", json={
+        "email": f"member-{uuid.uuid4().hex[:8]}@example.com", "password": "another passphrase", "name": "Member"})
+    member_email = other.json()["user"]["email"]
+    added = call("POST", "/members", 201, json={"email": member_email, "role": "member"})
+    call("GET", "/members", 200)
+    call("PATCH", f"/members/{added['userId']}", 200, json={"role": "viewer"})
+    call("DELETE", f"/members/{added['userId']}", 204)
+    key = call("POST", "/api-keys", 201, json={"name": "ci", "role": "member"})
+    call("GET", "/api-keys", 200)
+    call("DELETE", f"/api-keys/{key['id']}", 204)
+    call("GET", "/plugins", 200)
+    call("PUT", "/plugins/email-normalizer", 200, json={"enabled": True})
+    call("PUT", "/plugins/deal-won-followup", 200, json={"enabled": True, "config": {"delayDays": 3}})
+
+    company = call("POST", "/companies", 201, json={"name": "Analytical Engines", "domain": "engines.example",
+                                                    "employees": 12, "tags": ["vip"]})
+    call("PUT", f"/companies/{company['id']}", 200, json={"name": "Analytical Engines Ltd"},
+         headers={"If-Match": '"1"'})
+    call("GET", "/tags", 200)
+    tag = call("POST", "/tags", 201, json={"name": "partner"})
+    call("DELETE", f"/tags/{tag['id']}", 204)
+    pipelines = call("GET", "/pipelines", 200)
+    pipeline = pipelines["data"][0]
+    won = next(stage for stage in pipeline["stages"] if stage["kind"] == "won")
+    deal = call("POST", "/deals", 201, json={"name": "Difference engine", "amount": 1200.5,
+                                            "companyId": company["id"], "closeDate": "2026-12-31"})
+    call("POST", f"/deals/{deal['id']}/move", 200, json={"stageId": won["id"]})
+    call("GET", f"/deals/{deal['id']}/stage-history", 200)
+    call("GET", f"/pipelines/{pipeline['id']}", 200)
+    call("GET", f"/pipelines/{pipeline['id']}/board", 200)
+    extra = call("POST", "/pipelines", 201, json={"name": "Renewals", "stages": [
+        {"name": "Due", "probability": 50, "kind": "open"}, {"name": "Renewed", "probability": 100, "kind": "won"}]})
+    call("PATCH", f"/pipelines/{extra['id']}", 200, json={"name": "Renewals 2027"})
+    call("DELETE", f"/pipelines/{extra['id']}", 204)
+    activity = call("POST", "/activities", 201, json={"type": "task", "subject": "Send the plans",
+                                                     "dealId": deal["id"], "dueAt": "2026-12-01T09:00:00Z"})
+    call("POST", f"/activities/{activity['id']}/complete", 200)
+    call("GET", "/activities", 200, params={"filter[type]": "task", "sort": "-createdAt", "includeTotal": "true"})
+    call("GET", "/deals", 200, params={"filter[amount][gte]": "1000", "limit": "5"})
+    call("GET", f"/companies/{company['id']}/history", 200)
+    call("DELETE", f"/companies/{company['id']}", 204)
+    call("POST", f"/companies/{company['id']}/restore", 200)
+    call("GET", "/search", 200, params={"q": "engine", "types": "companies,deals"})
+
+    fields = call("GET", "/custom-fields", 200, params={"entity": "contacts"})
+    tier = fields["data"][0]
+    call("PATCH", f"/custom-fields/{tier['id']}", 200, json={"label": "Customer tier"})
+    score = call("POST", "/custom-fields", 201, json={
+        "entity": "deals", "key": "weighted", "label": "Weighted", "type": "number",
+        "formula": "(record.amount or 0) / 2"})
+    call("GET", f"/deals/{deal['id']}", 200)
+    call("DELETE", f"/custom-fields/{score['id']}", 204)
+
+    source = ('return { description = "Titles are required", on = { ["contacts.beforeSave"] = function(event, crm)\n'
+              '  if event.record.title == nil then event:reject("title", "is required") end\n'
+              '  crm.log("checked")\nend } }')
+    call("PUT", "/scripts/require-title", 201, json={"source": source})
+    call("PUT", "/scripts/require-title", 200, json={"source": source, "enabled": True})
+    call("GET", "/scripts", 200)
+    call("GET", "/scripts/require-title", 200)
+    call("POST", "/scripts/require-title/test", 200, json={"event": "contacts.beforeSave", "record": {"firstName": "A"}})
+    call("POST", "/contacts", 422, json={"firstName": "No title"})
+    call("GET", "/scripts/require-title/runs", 200)
+    call("DELETE", "/scripts/require-title", 204)
+    call("GET", "/workflow-jobs", 200)
+
+    # Typical mistakes: each a documented problem.
+    call("POST", "/contacts", 422, invalid_request=True, json={"firstName": 5, "unknown": True})
+    call("GET", "/contacts", 400, invalid_request=True, params={"limit": "0"})
+    call("GET", "/contacts/not-a-uuid", 404, invalid_request=True)
+    call("POST", "/contacts", 400, invalid_request=True, content=b"{not json",
+         headers={"Content-Type": "application/json"})
+    call("PUT", "/scripts/broken", 422, json={"source": "return {"})
+    if me["user"]["email"] is None:
+        fail("me has no user")
 
 
 def main():
@@ -186,6 +284,9 @@ def main():
     if gone.status_code != 404:
         fail(f"a deleted contact answered {gone.status_code}")
     print(f"scenario through the generated client: {len(exchanges)} calls")
+
+    tour(base_url, token, hooks["event_hooks"], exchanges)
+    print(f"tour of the other endpoints: {len(exchanges)} calls in all")
 
     tenant = fetch_document(base_url, token)
     tier = tenant["components"]["schemas"]["ContactCustom"]["properties"].get("tier")
