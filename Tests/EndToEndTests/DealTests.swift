@@ -102,6 +102,25 @@ import TestSupport
         #expect(try await s.get("/pipelines/\(UUID())/board").status == 404)
     }
 
+    @Test func stageIdsFromAnotherPipelineOrListedTwiceAreNotAServerError() async throws {
+        let s = try await session()
+        let sales = try await salesPipeline(s)
+        let lead = stage(sales, "Lead")
+        // A copy of an existing pipeline (its stage ids included) gets stages of its own.
+        let copy = try await s.send(.POST, "/pipelines", ["name": "Copy", "stages": [["id": .string(lead), "name": "Lead"]]])
+        #expect(copy.status == 201, "\(copy.text)")
+        let copied = copy.json?["stages"]?.arrayValue?.first?["id"]?.stringValue
+        #expect(copied != nil && copied != lead)
+        #expect(try await s.get("/pipelines/\(copy.json?["id"]?.stringValue ?? "")").json?["stages"]?.arrayValue?.first?["id"]?.stringValue == copied)
+
+        let twice = try await s.send(.POST, "/pipelines", ["name": "Twice", "stages": [["id": .string(lead), "name": "A"], ["id": .string(lead), "name": "B"]]])
+        #expect(twice.status == 422)
+        #expect(twice.json?["errors"]?.arrayValue?.first?["field"] == "stages.1.id")
+        let patch = try await s.send(
+            .PATCH, "/pipelines/\(sales["id"]?.stringValue ?? "")", ["stages": [["id": .string(lead), "name": "A"], ["id": .string(lead), "name": "B"]]])
+        #expect(patch.status == 422)
+    }
+
     @Test func pipelinesWithDealsCannotBeDeleted() async throws {
         let s = try await session()
         let created = try await s.send(.POST, "/pipelines", ["name": "Temp", "stages": [["name": "Only"]]])

@@ -21,9 +21,13 @@ struct PipelineRoutes {
         }
         routes.post("/pipelines", requires: Self.write, doc: DealsDocs.createPipeline) { request, context, principal in
             let body = try await JSONBody.object(request, context: context)
-            let (name, stages) = try Self.parse(body, requireAll: true)
+            let (name, parsed) = try Self.parse(body, requireAll: true)
+            // A new pipeline's stages are new: ids a client sends (say, from a copied pipeline) are not reused.
+            let stages = (parsed ?? []).map {
+                Pipelines.Stage(id: UUID().text, name: $0.name, position: $0.position, probability: $0.probability, kind: $0.kind)
+            }
             let pipeline = try await services.database.transaction(principal.scope) { connection in
-                try await pipelines.create(principal.organizationID, name: name ?? "", stages: stages ?? [], on: connection)
+                try await pipelines.create(principal.organizationID, name: name ?? "", stages: stages, on: connection)
             }
             return try JSONResponse.make(.created, pipeline, headers: [.location: "/api/v1/pipelines/\(pipeline.id)"])
         }
@@ -154,6 +158,9 @@ struct PipelineRoutes {
                         if let text = raw.stringValue, let parsed = UUID(uuidString: text) { id = parsed.text } else {
                             errors.append(FieldError(field: "\(field).id", code: "invalid_reference", message: "must be a stage id"))
                         }
+                    }
+                    if stages?.contains(where: { $0.id == id }) == true {
+                        errors.append(FieldError(field: "\(field).id", code: "duplicate", message: "names a stage listed twice"))
                     }
                     stages?.append(Pipelines.Stage(id: id, name: stageName, position: index, probability: probability, kind: kind))
                 }
