@@ -37,7 +37,7 @@ struct OAuthRoutes {
                 (10 minutes) and a PKCE `code_challenge` (S256). The provider sends the browser back to \
                 `/api/v1/auth/oauth/{provider}/callback`.
                 """,
-            status: 302, response: nil, parameters: [providerParameter], errors: [429])
+            status: 302, response: nil, responseHeaders: ["Location"], parameters: [providerParameter], errors: [429])
     }
 
     static var callbackDoc: APIOperation {

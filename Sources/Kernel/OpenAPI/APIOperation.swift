@@ -31,12 +31,14 @@ public struct APIOperation: Sendable {
     public var tag: String?
     /// An example of the request body.
     public var example: JSONValue?
+    /// A route anyone may call that answers more with a token (the OpenAPI document itself).
+    public var optionalAuthentication: Bool
 
     public init(
         _ id: String, _ summary: String, description: String? = nil, body: JSONSchema? = nil, bodyRequired: Bool = true,
         status: Int = 200, otherStatuses: [Int] = [], response: JSONSchema? = nil, responseMediaType: OpenAPI.ContentType? = nil,
         responseHeaders: [String] = [], parameters: [OpenAPI.Parameter] = [], errors: [Int] = [], tag: String? = nil,
-        example: JSONValue? = nil
+        example: JSONValue? = nil, optionalAuthentication: Bool = false
     ) {
         self.id = id
         self.summary = summary
@@ -52,6 +54,7 @@ public struct APIOperation: Sendable {
         self.errors = errors
         self.tag = tag
         self.example = example
+        self.optionalAuthentication = optionalAuthentication
     }
 }
 
@@ -115,6 +118,6 @@ public enum APIParameters {
 enum APIHeaders {
     static let all: [String: OpenAPI.Header] = [
         "ETag": .init(schema: .string, description: "The record's version as an entity tag (`\"<version>\"`)."),
-        "Location": .init(schema: .string(format: .uriReference), description: "The created resource."),
+        "Location": .init(schema: .string(format: .uriReference), description: "The created resource, or where a redirect goes."),
     ]
 }

@@ -73,9 +73,7 @@ struct OpenAPIDocumentBuilder {
                     "accessToken": .b(.http(scheme: "bearer", bearerFormat: "JWT", description: "An access token from login, register, refresh or switch.")),
                     "apiKey": .b(.http(scheme: "bearer", bearerFormat: "crm_ API key", description: "An API key (`crm_…`) from `POST /api-keys`, sent as a bearer token.")),
                 ]),
-            security: [["accessToken": []], ["apiKey": []]].map { requirement in
-                Dictionary(uniqueKeysWithValues: requirement.map { (JSONReference<OpenAPI.SecurityScheme>.component(named: $0.key), $0.value) })
-            },
+            security: Self.security,
             tags: usedTags.map { OpenAPI.Tag(name: $0, description: tagDescription($0)) })
     }
 
@@ -146,8 +144,13 @@ struct OpenAPIDocumentBuilder {
             parameters: parameters,
             requestBody: requestBody,
             responses: responses,
-            security: route.permission == nil ? [] : nil)
+            security: route.permission != nil ? nil : (doc.optionalAuthentication ? [[:]] + Self.security : []))
     }
+
+    /// An access token or an API key (either will do).
+    static let security: [OpenAPI.SecurityRequirement] = [
+        [.component(named: "accessToken"): []], [.component(named: "apiKey"): []],
+    ]
 
     static let problemResponse = OpenAPI.Response(
         description: "An error as RFC 9457 problem details, with a stable `code`.",

@@ -18,7 +18,8 @@ struct OpenAPIRoutes {
             doc: APIOperation(
                 "getOpenAPIDocument", "This document",
                 description: "Without a token, every plugin of the product; with one, the caller's organization's view: its enabled plugins and its custom fields as typed properties of each entity's `custom`.",
-                response: .object(description: "An OpenAPI 3.1 document.", additionalProperties: .a(true)))
+                response: .object(description: "An OpenAPI 3.1 document.", additionalProperties: .a(true)),
+                errors: [401], optionalAuthentication: true)
         ) { _, context in
             let body = try await documents.document(for: context.principal?.organizationID)
             return Response(
