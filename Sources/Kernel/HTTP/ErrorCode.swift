@@ -2,7 +2,7 @@ import HTTPTypes
 
 /// The stable, machine-readable `code` of every problem this API answers (API.md, Errors).
 /// Clients switch on these; never rename one.
-public enum ErrorCode: String, Sendable, Codable {
+public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case validationFailed = "validation_failed"
     case badRequest = "bad_request"
     case unauthorized

@@ -45,11 +45,7 @@ enum KernelSchemas {
 
     /// Every `code` of `ErrorCode` (API.md, Errors).
     static var errorCodes: [AnyCodable] {
-        let codes: [ErrorCode] = [
-            .validationFailed, .badRequest, .unauthorized, .forbidden, .notFound, .pluginDisabled, .conflict,
-            .preconditionFailed, .payloadTooLarge, .unsupportedMediaType, .rateLimited, .scriptError, .internalError,
-        ]
-        return codes.map { AnyCodable($0.rawValue) }
+        ErrorCode.allCases.map { AnyCodable($0.rawValue) }
     }
 
     // MARK: - Responses
