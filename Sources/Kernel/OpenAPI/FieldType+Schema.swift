@@ -67,7 +67,10 @@ extension CurrencyValueFieldType {
     public func jsonSchema(_ field: FieldSpec) -> JSONSchema {
         .object(
             description: "Money with its currency.",
-            properties: ["amount": .number(minimum: (0, exclusive: false)), "currency": .string(pattern: "^[A-Z]{3}$")],
+            properties: [
+                "amount": .number(minimum: (0, exclusive: false), examples: [12.5]),
+                "currency": .string(pattern: "^[A-Z]{3}$", examples: ["EUR"]),
+            ],
             additionalProperties: .a(false))
     }
 }

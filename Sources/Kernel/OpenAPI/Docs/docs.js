@@ -793,6 +793,29 @@
     var result = h('div', 'try-result hidden');
     box.appendChild(result);
 
+    /* A deepObject parameter is typed as JSON ({"lastName": "x", "amount": {"gte": "10"}}) and
+     * sent as name[key]=value and name[key][op]=value pairs; text that is not a JSON object is
+     * sent as it is, so the server's own error explains it. */
+    function deepObjectPairs(name, text) {
+      var value;
+      try { value = JSON.parse(text); } catch (e) { value = null; }
+      if (!value || typeof value !== 'object' || Array.isArray(value)) {
+        return [encodeURIComponent(name) + '=' + encodeURIComponent(text)];
+      }
+      var pairs = [];
+      Object.keys(value).forEach(function (key) {
+        var inner = value[key];
+        if (inner && typeof inner === 'object' && !Array.isArray(inner)) {
+          Object.keys(inner).forEach(function (op) {
+            pairs.push(encodeURIComponent(name + '[' + key + '][' + op + ']') + '=' + encodeURIComponent(String(inner[op])));
+          });
+        } else {
+          pairs.push(encodeURIComponent(name + '[' + key + ']') + '=' + encodeURIComponent(Array.isArray(inner) ? inner.join(',') : String(inner)));
+        }
+      });
+      return pairs;
+    }
+
     function build() {
       var missing = [];
       var url = path.replace(/\{([^}]+)\}/g, function (m, name) {
@@ -807,7 +830,8 @@
       inputs.forEach(function (x) {
         var v = x.input.value;
         if (x.p.in === 'query') {
-          if (v !== '') query.push(encodeURIComponent(x.p.name) + '=' + encodeURIComponent(v));
+          if (v !== '' && x.p.style === 'deepObject') deepObjectPairs(x.p.name, v).forEach(function (pair) { query.push(pair); });
+          else if (v !== '') query.push(encodeURIComponent(x.p.name) + '=' + encodeURIComponent(v));
           else if (x.p.required) missing.push(x.p.name);
         } else if (x.p.in === 'header') {
           if (v !== '') headers[x.p.name] = v;
