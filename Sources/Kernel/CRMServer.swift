@@ -51,9 +51,10 @@ public struct CRMServer: Sendable {
             database: database, readiness: readiness, prometheus: prometheus, documentation: services.documentation
         ).register(on: router)
 
-        let api = router.group("/api/v1").add(middleware: ReadinessGate(readiness: readiness))
+        let prefix = "/api/v1"
+        let api = router.group(RouterPath(prefix)).add(middleware: ReadinessGate(readiness: readiness))
         let kernelRoutes = APIRoutes(
-            group: api, prefix: "/api/v1", pluginID: nil, pluginStates: services.pluginStates,
+            group: api, prefix: prefix, pluginID: nil, pluginStates: services.pluginStates,
             documentation: services.documentation)
         KernelSchemas.register(into: services.documentation)
         AuthRoutes(services: services).register(on: kernelRoutes)
@@ -67,7 +68,7 @@ public struct CRMServer: Sendable {
         OpenAPIRoutes(services: services).register(on: kernelRoutes, router: router)
         for plugin in registry.plugins {
             let routes = APIRoutes(
-                group: api, prefix: "/api/v1", pluginID: plugin.manifest.id, pluginStates: services.pluginStates,
+                group: api, prefix: prefix, pluginID: plugin.manifest.id, pluginStates: services.pluginStates,
                 documentation: services.documentation)
             plugin.register(into: PluginRegistrar(
                 pluginID: plugin.manifest.id, routes: routes, services: services, background: background))
