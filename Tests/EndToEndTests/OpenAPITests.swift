@@ -30,10 +30,8 @@ import TestSupport
     }
 
     static func productDocument(_ server: CRMServer) throws -> JSONValue {
-        let builder = OpenAPIDocumentBuilder(
-            documentation: server.services.documentation, registry: server.registry,
-            entities: server.services.schemas.all, publicURL: "http://localhost")
-        return try #require(JSONValue.parse(try JSONEncoder().encode(builder.build(for: nil))))
+        let document = OpenAPIDocuments(services: server.services).builder.build(for: nil)
+        return try #require(JSONValue.parse(try JSONEncoder().encode(document)))
     }
 
     @Test func everyRouteOfTheRouterIsDocumentedAndNothingElse() async throws {

@@ -77,6 +77,9 @@ public enum APISchema {
 
     public static let uuid = JSONSchema.string(format: .uuid)
     public static let dateTime = JSONSchema.string(format: .dateTime)
+    /// An ISO 4217 code: deals' and organizations' `currency`, the currency of custom money values.
+    public static let currencyCode = JSONSchema.string(
+        description: "An ISO 4217 currency code.", pattern: "^[A-Z]{3}$", examples: ["EUR"])
     /// A nullable schema, written the JSON Schema 2020-12 way (`anyOf` with `null` for references).
     public static func nullable(_ schema: JSONSchema) -> JSONSchema {
         if case .reference = schema.value { return .any(of: [schema, .null()]) }
@@ -87,7 +90,7 @@ public enum APISchema {
         .all(of: [schema], core: .init(permissions: .readOnly, description: description))
     }
     /// A role name (API.md: owner > admin > member > viewer).
-    public static let role = JSONSchema.string(allowedValues: ["owner", "admin", "member", "viewer"])
+    public static let role = JSONSchema.string(allowedValues: Role.allCases.reversed().map { AnyCodable($0.rawValue) })
 }
 
 extension JSONSchema {

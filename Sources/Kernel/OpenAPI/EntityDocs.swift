@@ -19,14 +19,15 @@ enum EntityDocs {
         var input: OrderedDictionary<String, JSONSchema> = [:]
         var patch: OrderedDictionary<String, JSONSchema> = [:]
         for field in schema.fields {
-            let value = field.type.jsonSchema(field)
+            let typed = field.type.jsonSchema(field)
+            let value = field.required ? typed : APISchema.nullable(typed)
             if field.readOnly {
-                record[field.name] = APISchema.readOnly(field.required ? value : APISchema.nullable(value))
+                record[field.name] = APISchema.readOnly(value)
                 continue
             }
-            record[field.name] = field.required ? value : APISchema.nullable(value)
-            input[field.name] = (field.required ? value : APISchema.nullable(value)).required(field.required)
-            patch[field.name] = (field.required ? value : APISchema.nullable(value)).required(false)
+            record[field.name] = value
+            input[field.name] = value.required(field.required)
+            patch[field.name] = value.required(false)
         }
         record["custom"] = APISchema.ref("\(name)Custom")
         record["tags"] = .array(items: .string)

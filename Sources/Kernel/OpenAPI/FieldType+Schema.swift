@@ -46,9 +46,7 @@ extension MoneyFieldType {
 }
 
 extension CurrencyCodeFieldType {
-    public func jsonSchema(_ field: FieldSpec) -> JSONSchema {
-        .string(description: "An ISO 4217 currency code.", pattern: "^[A-Z]{3}$", examples: ["EUR"])
-    }
+    public func jsonSchema(_ field: FieldSpec) -> JSONSchema { APISchema.currencyCode }
 }
 
 extension SelectFieldType {
@@ -69,7 +67,7 @@ extension CurrencyValueFieldType {
             description: "Money with its currency.",
             properties: [
                 "amount": .number(minimum: (0, exclusive: false), examples: [12.5]),
-                "currency": .string(pattern: "^[A-Z]{3}$", examples: ["EUR"]),
+                "currency": APISchema.currencyCode,
             ],
             additionalProperties: .a(false))
     }

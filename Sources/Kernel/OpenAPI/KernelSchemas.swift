@@ -40,9 +40,6 @@ enum KernelSchemas {
         .string(format: .uuid, description: description)
     }
 
-    static let currencyCode = JSONSchema.string(
-        description: "An ISO 4217 currency code.", pattern: "^[A-Z]{3}$", examples: ["USD"])
-
     /// Every `code` of `ErrorCode` (API.md, Errors).
     static var errorCodes: [AnyCodable] {
         ErrorCode.allCases.map { AnyCodable($0.rawValue) }
@@ -160,7 +157,7 @@ enum KernelSchemas {
         let properties: OrderedDictionary<String, JSONSchema> = [
             "id": identifier("The organization's id."),
             "name": .string(examples: ["Analytical Engines Ltd"]),
-            "currency": currencyCode.with(description: "The default currency of new deals (ISO 4217)."),
+            "currency": APISchema.currencyCode.with(description: "The default currency of new deals (ISO 4217)."),
             "createdAt": timestamp("When the organization was created."),
             "role": APISchema.role.with(description: "The caller's role in it, where known.").required(false),
         ]
@@ -377,14 +374,14 @@ enum KernelSchemas {
     static var organizationInput: JSONSchema {
         body("OrganizationInput", "A new organization; unknown fields → 422.", [
             "name": name("The organization's name.", examples: ["Analytical Engines Ltd"]),
-            "currency": currencyCode.with(description: "The default currency of new deals (default `USD`).").required(false),
+            "currency": APISchema.currencyCode.with(description: "The default currency of new deals (default `USD`).").required(false),
         ])
     }
 
     static var organizationPatch: JSONSchema {
         body("OrganizationPatch", "Fields to change; omitted ones stay as they are.", [
             "name": name("The organization's new name.", required: false),
-            "currency": currencyCode.with(description: "The default currency of new deals.").required(false),
+            "currency": APISchema.currencyCode.with(description: "The default currency of new deals.").required(false),
         ])
     }
 

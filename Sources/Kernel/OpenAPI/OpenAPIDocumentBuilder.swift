@@ -41,9 +41,10 @@ struct OpenAPIDocumentBuilder {
         var paths: OpenAPI.PathItem.Map = [:]
         var usedTags: [String] = []
         for route in documentation.routes where included(route.pluginID) {
-            let path = OpenAPI.Path(rawValue: Self.openAPIPath(route.path))
+            let rawPath = Self.openAPIPath(route.path)
+            let path = OpenAPI.Path(rawValue: rawPath)
             var item = paths[path]?.pathItemValue ?? OpenAPI.PathItem()
-            let operation = self.operation(route)
+            let operation = self.operation(route, path: rawPath)
             switch route.method {
             case .get: item.get(operation)
             case .post: item.post(operation)
@@ -89,9 +90,10 @@ struct OpenAPIDocumentBuilder {
         }.joined(separator: "/")
     }
 
-    private func operation(_ route: APIDocumentation.Route) -> OpenAPI.Operation {
+    /// `path` is the route's path in OpenAPI form.
+    private func operation(_ route: APIDocumentation.Route, path: String) -> OpenAPI.Operation {
         let doc = route.operation
-        let pathNames = Self.openAPIPath(route.path).split(separator: "/").compactMap { part -> String? in
+        let pathNames = path.split(separator: "/").compactMap { part -> String? in
             part.hasPrefix("{") ? String(part.dropFirst().dropLast()) : nil
         }
         var parameters: OpenAPI.Parameter.Array = []

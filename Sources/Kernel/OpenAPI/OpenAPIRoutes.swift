@@ -100,10 +100,9 @@ final class OpenAPIDocuments: Sendable {
         let tenant = try await services.pluginStates.tenant(organizationID)
         var view = OpenAPIDocumentBuilder.TenantView(
             enabledPlugins: Set(tenant.enabled.filter(\.value).keys), customFields: [:])
-        if tenant.enabled["customfields"] == true, let provider = services.customFields.current {
-            for entity in services.schemas.all where view.enabledPlugins.contains(entity.pluginID) {
-                view.customFields[entity.name] = try await provider.definitions(organizationID, entity: entity.name)
-            }
+        for entity in services.schemas.all where view.enabledPlugins.contains(entity.pluginID) {
+            view.customFields[entity.name] = try await services.records.customDefinitions(
+                entity, organizationID: organizationID, tenant: tenant)
         }
         return view
     }

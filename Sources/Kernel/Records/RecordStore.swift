@@ -183,11 +183,17 @@ public struct RecordStore: Sendable {
     public func customDefinitions(
         _ schema: EntitySchema, _ principal: Principal, tenant: PluginStates.Tenant? = nil
     ) async throws -> [CustomFieldDefinition] {
+        try await customDefinitions(schema, organizationID: principal.organizationID, tenant: tenant)
+    }
+
+    public func customDefinitions(
+        _ schema: EntitySchema, organizationID: UUID, tenant: PluginStates.Tenant? = nil
+    ) async throws -> [CustomFieldDefinition] {
         guard let provider = customFieldHook.current else { return [] }
         var state = tenant
-        if state == nil { state = try await pluginStates.tenant(principal.organizationID) }
+        if state == nil { state = try await pluginStates.tenant(organizationID) }
         guard state?.enabled["customfields"] == true else { return [] }
-        return try await provider.definitions(principal.organizationID, entity: schema.name)
+        return try await provider.definitions(organizationID, entity: schema.name)
     }
 
     func check(_ precondition: Precondition, _ current: Stored) throws {
