@@ -1,7 +1,6 @@
 import ArgumentParser
 
 /// The `crm` executable: the CRM server and its operator commands.
-@main
 struct CRM: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crm",

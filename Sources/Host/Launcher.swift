@@ -75,7 +75,7 @@ struct Launcher {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         return await CRMServer(
             configuration: configuration, registry: registry,
-            database: Database(url: databaseURL, logger: logger), prometheus: prometheus)
+            database: Database(url: databaseURL, logger: logger, poolSize: configuration.databasePoolSize), prometheus: prometheus)
     }
 
     static func oneLine(_ error: any Error) -> String {

@@ -22,7 +22,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Launcher.withDatabase { launcher, url in
-            let database = Database(url: url, logger: launcher.logger)
+            let database = Database(url: url, logger: launcher.logger, poolSize: 1)
             let sets = CRMServer.migrationSets(for: launcher.registry)
             let applied = try await withThrowingTaskGroup(of: [String].self) { group in
                 group.addTask {

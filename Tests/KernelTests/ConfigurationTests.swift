@@ -15,6 +15,16 @@ import Testing
         #expect(configuration.logFormat == .text)
         #expect(configuration.publicURL == "http://127.0.0.1:8080")
         #expect(configuration.oauthProviders.isEmpty)
+        #expect(configuration.databasePoolSize == 20)
+    }
+
+    @Test func aPoolSizeOutOfRangeNamesTheVariable() throws {
+        #expect(try CRMConfiguration(environment: ["DATABASE_POOL_SIZE": "4"]).databasePoolSize == 4)
+        for bad in ["0", "1001", "many"] {
+            #expect(throws: ConfigurationError("DATABASE_POOL_SIZE", "must be an integer in 1...1000 (got '\(bad)')")) {
+                try CRMConfiguration(environment: ["DATABASE_POOL_SIZE": bad])
+            }
+        }
     }
 
     @Test func aNonNumericPortNamesTheVariable() {

@@ -80,7 +80,8 @@ public final class ServerProcess: @unchecked Sendable {
     public static func serve(
         databaseURL: String?, extraEnvironment: [String: String] = [:], directory: String? = nil
     ) async throws -> ServerProcess {
-        var env = ["PORT": "0", "RATE_LIMIT_AUTH": "0", "RATE_LIMIT_API": "0", "BCRYPT_COST": "10"]
+        // Few connections kept: the suite runs ~30 servers against one PostgreSQL (max_connections 300).
+        var env = ["PORT": "0", "RATE_LIMIT_AUTH": "0", "RATE_LIMIT_API": "0", "BCRYPT_COST": "10", "DATABASE_POOL_SIZE": "2"]
         if let databaseURL { env["DATABASE_URL"] = databaseURL }
         env.merge(extraEnvironment) { _, new in new }
         let server = try ServerProcess(arguments: ["serve"], environment: env, directory: directory ?? NSTemporaryDirectory())

@@ -38,6 +38,8 @@ public struct CRMConfiguration: Sendable {
     public var logFormat: LogFormat
     /// bcrypt work factor (`BCRYPT_COST`), 10…16.
     public var bcryptCost: Int
+    /// PostgreSQL connections the server keeps open (`DATABASE_POOL_SIZE`).
+    public var databasePoolSize: Int
 
     public static let minimumSecretBytes = 32
 
@@ -68,6 +70,7 @@ public struct CRMConfiguration: Sendable {
         self.rateLimitAuth = try integer("RATE_LIMIT_AUTH", default: 20, range: 0...1_000_000)
         self.rateLimitAPI = try integer("RATE_LIMIT_API", default: 1200, range: 0...10_000_000)
         self.bcryptCost = try integer("BCRYPT_COST", default: 12, range: 10...16)
+        self.databasePoolSize = try integer("DATABASE_POOL_SIZE", default: Database.defaultPoolSize, range: 1...1000)
 
         for name in ["JWT_SECRET", "JWT_REFRESH_SECRET"] {
             if let secret = value(name), secret.utf8.count < Self.minimumSecretBytes {

@@ -70,7 +70,10 @@ public struct DatabaseURL: Sendable, Equatable {
             }
             configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tlsSetting)
         }
-        configuration.options.maximumConnections = 40
+        // No keep-alive pings: PostgresNIO arms a keep-alive timer (a task and a dispatch timer)
+        // every time a connection goes back to the pool, ~7 % of a GET's CPU; a dead connection
+        // shows up as an error on its next use instead.
+        configuration.options.keepAliveBehavior = nil
         return configuration
     }
 

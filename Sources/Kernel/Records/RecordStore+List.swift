@@ -18,10 +18,9 @@ extension RecordStore {
         countBuilder.append("SELECT count(*) FROM \(schema.table) t WHERE \(countConditions.joined(separator: " AND "))")
 
         return try await database.withScope(principal.scope) { connection in
-            let rows = try await connection.query(builder.query, logger: logger)
             var items: [(json: String, cursor: String)] = []
-            for try await (json, cursorValues) in rows.decode((String, String).self) {
-                items.append((json, cursorValues))
+            for try await row in try await builder.run(on: connection, logger: logger) {
+                items.append(try row.decode((String, String).self))
             }
             // One row more than the page was asked for: there is a next page.
             let hasMore = items.count > query.limit
@@ -29,9 +28,8 @@ extension RecordStore {
             var body = "{\"data\":[" + items.map(\.json).joined(separator: ",") + "]"
             body += ",\"nextCursor\":" + (hasMore ? nextCursor(items.last?.cursor) : "null")
             if query.includeTotal {
-                let counted = try await connection.query(countBuilder.query, logger: logger)
                 var total = 0
-                for try await count in counted.decode(Int.self) { total = count }
+                for try await row in try await countBuilder.run(on: connection, logger: logger) { total = try row.decode(Int.self) }
                 body += ",\"total\":\(total)"
             }
             return body + "}"

@@ -29,7 +29,7 @@ extension RecordStore {
             )
             SELECT \(schema.jsonSQL), t.version FROM row t
             """)
-        return try await storedRow(builder, id: id, on: connection)
+        return try await storedRow(builder, id: id, entity: schema.name, on: connection)
     }
 
     /// UPDATE of a validated record (version + 1), its tags and history, in one statement.
@@ -60,18 +60,25 @@ extension RecordStore {
             )
             SELECT \(schema.jsonSQL), t.version FROM row t
             """)
-        return try await storedRow(builder, id: id, on: connection)
+        return try await storedRow(builder, id: id, entity: schema.name, on: connection)
     }
 
-    func storedRow(_ builder: SQLBuilder, id: UUID, on connection: PostgresConnection) async throws -> Stored {
-        let rows = try await connection.query(builder.query, logger: logger)
-        for try await (json, version) in rows.decode((String, Int).self) { return Stored(json: json, version: version, id: id) }
-        throw APIError.notFound("no record \(id.text)")
+    /// The one record (JSON, version) a statement returns; 404 when it returns none.
+    func storedRow(_ builder: SQLBuilder, id: UUID, entity: String, on connection: PostgresConnection) async throws -> Stored {
+        var stored: Stored?
+        for try await row in try await builder.run(on: connection, logger: logger) {
+            let (json, version) = try row.decode((String, Int).self)
+            stored = Stored(json: json, version: version, id: id)
+        }
+        guard let stored else { throw APIError.notFound("no \(entity) record \(id.text)") }
+        return stored
     }
 
+    /// A field's value as a parameter; NULL is bound too, so the statement's text (and its
+    /// prepared plan) does not depend on which fields are empty.
     func bindValue(_ builder: inout SQLBuilder, _ field: FieldSpec, _ value: JSONValue?) -> String {
-        guard let value, !value.isNull else { return "NULL::\(field.type.sqlType)" }
-        return builder.bind(field.type.sqlText(value), as: field.type.sqlType)
+        let text = value.flatMap { $0.isNull ? nil : field.type.sqlText($0) }
+        return builder.bind(text, as: field.type.sqlType)
     }
 
     func tagNames(_ record: Record) -> [String] {
@@ -150,9 +157,8 @@ extension RecordStore {
         }
         guard !checks.isEmpty else { return }
         builder.append("SELECT ARRAY[\(checks.joined(separator: ", "))]")
-        let rows = try await connection.query(builder.query, logger: logger)
         var results: [Bool] = []
-        for try await row in rows.decode([Bool].self) { results = row }
+        for try await row in try await builder.run(on: connection, logger: logger) { results = try row.decode([Bool].self) }
         let errors = zip(checked, results).filter { !$0.1 }.map { field, _ in
             FieldError(field: field.name, code: "invalid_reference", message: "does not refer to a live record of this organization")
         }

@@ -42,16 +42,12 @@ public struct RecordStore: Sendable {
     // MARK: Reads
 
     public func get(_ schema: EntitySchema, id: UUID, principal: Principal) async throws -> Stored {
-        let sql = "SELECT \(schema.jsonSQL), t.version FROM \(schema.table) t WHERE t.org_id = $1 AND t.id = $2 AND t.deleted_at IS NULL"
-        var binds = PostgresBindings()
-        binds.append(principal.organizationID)
-        binds.append(id)
+        var builder = SQLBuilder()
+        let org = builder.bind(principal.organizationID.text, as: "uuid")
+        let record = builder.bind(id.text, as: "uuid")
+        builder.append("SELECT \(schema.jsonSQL), t.version FROM \(schema.table) t WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NULL")
         return try await database.withScope(principal.scope) { connection in
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-            for try await (json, version) in rows.decode((String, Int).self) {
-                return Stored(json: json, version: version, id: id)
-            }
-            throw APIError.notFound("no \(schema.name) record \(id.text)")
+            try await storedRow(builder, id: id, entity: schema.name, on: connection)
         }
     }
 
@@ -152,7 +148,7 @@ public struct RecordStore: Sendable {
             let org = builder.bind(principal.organizationID.text, as: "uuid")
             let record = builder.bind(id.text, as: "uuid")
             builder.append("UPDATE \(schema.table) SET deleted_at = now(), version = version + 1 WHERE org_id = \(org) AND id = \(record)")
-            try await connection.query(builder.query, logger: logger)
+            for try await _ in try await builder.run(on: connection, logger: logger) {}
             try await history(schema, id: id, action: "delete", changes: [:], principal: principal, on: connection)
             try await runAfter(checked.renamed("\(schema.name).afterDelete"), also: nil, record: previous, tenant: tenant, on: connection)
         }
@@ -168,9 +164,11 @@ public struct RecordStore: Sendable {
                 WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NOT NULL
                 RETURNING \(schema.jsonSQL), t.version
                 """)
-            let rows = try await connection.query(builder.query, logger: logger)
             var stored: Stored?
-            for try await (json, version) in rows.decode((String, Int).self) { stored = Stored(json: json, version: version, id: id) }
+            for try await row in try await builder.run(on: connection, logger: logger) {
+                let (json, version) = try row.decode((String, Int).self)
+                stored = Stored(json: json, version: version, id: id)
+            }
             guard let stored else { throw APIError.notFound("no deleted \(schema.name) record \(id.text)") }
             try await history(schema, id: id, action: "restore", changes: [:], principal: principal, on: connection)
             return stored
@@ -208,9 +206,7 @@ public struct RecordStore: Sendable {
         let org = builder.bind(principal.organizationID.text, as: "uuid")
         let record = builder.bind(id.text, as: "uuid")
         builder.append("SELECT \(schema.jsonSQL), t.version FROM \(schema.table) t WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NULL FOR UPDATE")
-        let rows = try await connection.query(builder.query, logger: logger)
-        for try await (json, version) in rows.decode((String, Int).self) { return Stored(json: json, version: version, id: id) }
-        throw APIError.notFound("no \(schema.name) record \(id.text)")
+        return try await storedRow(builder, id: id, entity: schema.name, on: connection)
     }
 
     /// The part of a create (`previous` nil) or an update between reading the request and

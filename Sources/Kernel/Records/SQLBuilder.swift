@@ -1,15 +1,17 @@
+import Logging
 import PostgresNIO
 
 /// Assembles one parameterised statement: identifiers come only from schemas, every value is a
 /// bound parameter (text, cast in SQL to the field's type).
 struct SQLBuilder {
     var sql = ""
-    var binds = PostgresBindings()
+    /// The bound values, in placeholder order.
+    var texts: [String?] = []
 
     /// Binds `value` and returns its placeholder (`$n`).
     mutating func bind(_ value: String?) -> String {
-        if let value { binds.append(value) } else { binds.appendNull() }
-        return "$\(binds.count)"
+        texts.append(value)
+        return "$\(texts.count)"
     }
 
     mutating func bind(_ value: String?, as type: String) -> String {
@@ -18,7 +20,13 @@ struct SQLBuilder {
 
     mutating func append(_ text: String) { sql += text }
 
-    var query: PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: binds) }
+    var query: PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: PreparedSQL.bindings(texts)) }
+
+    /// Runs the statement as a named prepared statement (`PreparedSQL`): for the statements
+    /// every request repeats, whose text depends only on the schema and the query's shape.
+    func run(on connection: PostgresConnection, logger: Logger) async throws -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow> {
+        try await PreparedSQL.execute(sql, texts, on: connection, logger: logger)
+    }
 
     /// A PostgreSQL array literal (`{"a","b"}`) of texts, quoted safely.
     static func arrayLiteral(_ items: [String]) -> String {

@@ -61,9 +61,8 @@ struct SearchRoutes {
             FROM (\(parts.joined(separator: " UNION ALL "))) found ORDER BY rank DESC, id LIMIT \(limit)
             """)
         let body = try await services.database.withScope(principal.scope) { connection in
-            let rows = try await connection.query(builder.query, logger: services.logger)
             var items: [String] = []
-            for try await item in rows.decode(String.self) { items.append(item) }
+            for try await row in try await builder.run(on: connection, logger: services.logger) { items.append(try row.decode(String.self)) }
             return RecordResponse.dataList(items)
         }
         return RecordResponse.raw(.ok, body)
