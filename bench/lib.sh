@@ -14,7 +14,7 @@ bench_server() {
     url=$(echo "$TEST_DATABASE_URL" | sed 's|//postgres:[^@]*@|//bench_app:bench@|; s|/postgres$|/bench|')
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     bench_log=$(mktemp)
-    DATABASE_URL="$url" PORT=$port BCRYPT_COST=10 RATE_LIMIT_AUTH=0 RATE_LIMIT_API=0 LOG_LEVEL=warning \
+    DATABASE_URL="$url" PORT=$port BCRYPT_COST=10 RATE_LIMIT_AUTH=0 RATE_LIMIT_API=0 LOG_LEVEL=warning DATABASE_POOL_SIZE=32 \
         "$crm" serve >"$bench_log" 2>&1 &
     bench_pid=$!
     trap 'kill $bench_pid 2>/dev/null || true; rm -f "$bench_log"; stop_test_postgres' EXIT

@@ -63,7 +63,9 @@ app=$(echo "$TEST_DATABASE_URL" | sed 's|//postgres:[^@]*@|//bench_app:bench@|; 
 step "crm serve"
 port=$(free_port)
 base="http://127.0.0.1:$port"
-DATABASE_URL="$app" PORT=$port RATE_LIMIT_API=0 RATE_LIMIT_AUTH=0 LOG_LEVEL=warning BCRYPT_COST=10 \
+# The pool keeps one connection per wrk connection, as an operator sizes it for the expected
+# concurrency (connections above DATABASE_POOL_SIZE cost idle timers on every release).
+DATABASE_URL="$app" PORT=$port RATE_LIMIT_API=0 RATE_LIMIT_AUTH=0 LOG_LEVEL=warning BCRYPT_COST=10 DATABASE_POOL_SIZE=$CONNECTIONS \
     "$crm" serve >"$tmp/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do

@@ -50,6 +50,9 @@ import TestSupport
             (["name": "x", "status": "won"], "status"),
             (["name": "x", "contactIds": [.string(UUID().uuidString)]], "contactIds"),
             (["amount": 1], "name"),
+            // Digits of another script once passed the date pattern and crashed the server.
+            (["name": "x", "closeDate": "٢٠٢٦-١١-٢٨"], "closeDate"),
+            (["name": "x", "closeDate": "2026-02-30"], "closeDate"),
         ]
         for (body, field) in cases {
             let response = try await s.send(.POST, "/deals", body)

@@ -46,9 +46,15 @@ public struct Validator {
         return trimmed
     }
 
+    /// `local@domain.tld`: one `@`, no whitespace, a dot inside the domain, no `..`. Checked by
+    /// hand: a regex literal is compiled again on every evaluation, which was a quarter of the
+    /// CPU of a contact create.
     public static func isEmail(_ value: String) -> Bool {
-        guard value.utf8.count <= 254, value.firstMatch(of: /^[^\s@]+@[^\s@]+\.[^\s@]+$/) != nil else { return false }
-        return !value.contains("..")
+        guard value.utf8.count <= 254, !value.contains(".."), !value.contains(where: \.isWhitespace) else { return false }
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty else { return false }
+        // The domain has a dot with something on both sides of it.
+        return parts[1].dropFirst().dropLast().contains(".")
     }
 
     /// Throws a 422 with every collected error, if any.

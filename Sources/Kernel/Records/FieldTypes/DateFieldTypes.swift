@@ -16,7 +16,11 @@ public struct DateFieldType: FieldType {
     }
 
     static func isDate(_ text: String) -> Bool {
-        guard text.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) != nil else { return false }
+        // ASCII digits only (a regex's \d also takes other scripts' digits, which Int() refuses).
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            bytes.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element) })
+        else { return false }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = text.split(separator: "-").compactMap { Int($0) }

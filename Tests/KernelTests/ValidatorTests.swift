@@ -1,0 +1,22 @@
+@testable import Kernel
+import Testing
+
+@Suite struct ValidatorTests {
+    @Test func emailsNeedOneAtAndADottedDomain() {
+        for good in ["ada@example.com", "a.b+c@sub.example.org", "x@a.b", "x@.a.b"] {
+            #expect(Validator.isEmail(good), "\(good)")
+        }
+        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "ada@.com", "ada@com.", "a@b@c.d", "ada lovelace@example.com",
+                    "ada@exa mple.com", "ada@example..com", String(repeating: "a", count: 250) + "@b.co"] {
+            #expect(!Validator.isEmail(bad), "\(bad)")
+        }
+    }
+
+    @Test func datesAreASCIIDigitsOfARealDay() {
+        #expect(DateFieldType.isDate("2026-11-28"))
+        #expect(DateFieldType.isDate("2024-02-29"))
+        for bad in ["2026-02-30", "2026-13-01", "26-11-28", "2026-11-28T00:00:00Z", "2026/11/28", "٢٠٢٦-١١-٢٨", "0000-01-01", ""] {
+            #expect(!DateFieldType.isDate(bad), "\(bad)")
+        }
+    }
+}
