@@ -158,10 +158,6 @@ public struct RecordQuery: Sendable {
 
     // MARK: Cursor
 
-    static func encodeCursor(_ values: [JSONValue]) -> String {
-        Base64URL.encode(Data(JSONValue.array(values).serialized().utf8))
-    }
-
     static func decodeCursor(_ text: String) throws -> [JSONValue] {
         guard text.count <= 2048, let data = Base64URL.decode(text), case .array(let values)? = JSONValue.parse(data), !values.isEmpty else {
             throw APIError.badRequest("invalid cursor")

@@ -36,8 +36,10 @@ extension RecordStore {
         }
     }
 
+    /// The cursor after the row whose sort values (a JSON array, as PostgreSQL wrote it) are
+    /// `values`: those bytes as they are, base64url — `RecordQuery.decodeCursor` parses them.
     private func nextCursor(_ values: String?) -> String {
-        guard let values, case .array(let array)? = JSONValue.parse(Data(values.utf8)) else { return "null" }
-        return "\"" + RecordQuery.encodeCursor(array) + "\""
+        guard let values else { return "null" }
+        return "\"" + Base64URL.encode(Array(values.utf8)) + "\""
     }
 }

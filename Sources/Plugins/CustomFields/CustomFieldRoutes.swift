@@ -181,7 +181,9 @@ struct CustomFieldRoutes {
             }
             try await PluginStates.notifyChanged(org, on: connection, logger: logger)
         }
-        definitions.invalidate(org)
+        // Every cache of this process at once (definitions, the tenant's OpenAPI view, scripts):
+        // the NOTIFY reaches this process too, but maybe after the client's next request.
+        services.tenantChanges.changed(org)
     }
 
     /// A type (or option list) change: every stored value must convert to the new type — then
@@ -261,6 +263,8 @@ struct CustomFieldRoutes {
                 "DELETE FROM custom_field_definitions WHERE org_id = \(org) AND id = \(UUID(uuidString: definition.id))", logger: logger)
             try await PluginStates.notifyChanged(org, on: connection, logger: logger)
         }
-        definitions.invalidate(org)
+        // Every cache of this process at once (definitions, the tenant's OpenAPI view, scripts):
+        // the NOTIFY reaches this process too, but maybe after the client's next request.
+        services.tenantChanges.changed(org)
     }
 }
