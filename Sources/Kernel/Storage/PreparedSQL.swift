@@ -13,14 +13,14 @@ import Synchronization
 ///
 /// Every parameter is declared `text` (the statements cast them, `$1::uuid`): the SQL text
 /// alone then fixes the prepared statement, whatever the values are.
-public enum PreparedSQL {
+enum PreparedSQL {
     /// Distinct statements given a name; beyond this, new ones run unnamed (a schema-driven API
     /// with free filter combinations could otherwise fill every session's plan cache).
     static let capacity = 2_000
     static let names = StatementNames()
 
     /// Runs `sql` with `texts` bound to `$1…$n`, prepared under a stable name.
-    public static func execute(
+    static func execute(
         _ sql: String, _ texts: [String?], on connection: PostgresConnection, logger: Logger
     ) async throws -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow> {
         let binds = bindings(texts)
