@@ -65,12 +65,19 @@ extension RecordStore {
 
     /// The one record (JSON, version) a statement returns; 404 when it returns none.
     func storedRow(_ builder: SQLBuilder, id: UUID, entity: String, on connection: PostgresConnection) async throws -> Stored {
+        guard let stored = try await storedRowIfAny(builder, id: id, on: connection) else {
+            throw APIError.notFound("no \(entity) record \(id.text)")
+        }
+        return stored
+    }
+
+    /// The record (JSON, version) a statement returns, if it returns one.
+    func storedRowIfAny(_ builder: SQLBuilder, id: UUID, on connection: PostgresConnection) async throws -> Stored? {
         var stored: Stored?
         for try await row in try await builder.run(on: connection, logger: logger) {
             let (json, version) = try row.decode((String, Int).self)
             stored = Stored(json: json, version: version, id: id)
         }
-        guard let stored else { throw APIError.notFound("no \(entity) record \(id.text)") }
         return stored
     }
 

@@ -164,12 +164,9 @@ public struct RecordStore: Sendable {
                 WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NOT NULL
                 RETURNING \(schema.jsonSQL), t.version
                 """)
-            var stored: Stored?
-            for try await row in try await builder.run(on: connection, logger: logger) {
-                let (json, version) = try row.decode((String, Int).self)
-                stored = Stored(json: json, version: version, id: id)
+            guard let stored = try await storedRowIfAny(builder, id: id, on: connection) else {
+                throw APIError.notFound("no deleted \(schema.name) record \(id.text)")
             }
-            guard let stored else { throw APIError.notFound("no deleted \(schema.name) record \(id.text)") }
             try await history(schema, id: id, action: "restore", changes: [:], principal: principal, on: connection)
             return stored
         }

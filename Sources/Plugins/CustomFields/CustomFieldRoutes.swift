@@ -181,9 +181,7 @@ struct CustomFieldRoutes {
             }
             try await PluginStates.notifyChanged(org, on: connection, logger: logger)
         }
-        // Every cache of this process at once (definitions, the tenant's OpenAPI view, scripts):
-        // the NOTIFY reaches this process too, but maybe after the client's next request.
-        services.tenantChanges.changed(org)
+        announceChange(org)
     }
 
     /// A type (or option list) change: every stored value must convert to the new type — then
@@ -263,8 +261,13 @@ struct CustomFieldRoutes {
                 "DELETE FROM custom_field_definitions WHERE org_id = \(org) AND id = \(UUID(uuidString: definition.id))", logger: logger)
             try await PluginStates.notifyChanged(org, on: connection, logger: logger)
         }
-        // Every cache of this process at once (definitions, the tenant's OpenAPI view, scripts):
-        // the NOTIFY reaches this process too, but maybe after the client's next request.
+        announceChange(org)
+    }
+
+    /// After a committed change: every cache of this process at once (definitions, the tenant's
+    /// OpenAPI view, scripts). The NOTIFY reaches this process too, but maybe only after the
+    /// client's next request.
+    private func announceChange(_ org: UUID) {
         services.tenantChanges.changed(org)
     }
 }
