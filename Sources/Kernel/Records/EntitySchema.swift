@@ -49,8 +49,11 @@ public struct EntitySchema: Sendable {
     public let titleSQL: String
     /// Rules across fields (e.g. "at least one of firstName, lastName, email").
     public let rules: @Sendable (Record) -> [FieldError]
-    /// SQL producing a record's API JSON from alias `t` (built once: reads use it every time).
+    /// SQL producing a record's API JSON from alias `t` (built once), for queries that nest
+    /// records in a larger JSON document; the record store's own reads select `columns`.
     public let jsonSQL: String
+    /// The record's columns and how they become its API JSON.
+    let columns: RecordColumns
 
     public init(
         name: String, table: String, pluginID: String, fields: [FieldSpec], titleSQL: String,
@@ -63,6 +66,7 @@ public struct EntitySchema: Sendable {
         self.titleSQL = titleSQL
         self.rules = rules
         self.jsonSQL = Self.jsonSQL(fields)
+        self.columns = RecordColumns(fields)
     }
 
     public func field(_ name: String) -> FieldSpec? { fields.first { $0.name == name } }

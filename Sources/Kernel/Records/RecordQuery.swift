@@ -249,13 +249,12 @@ public struct RecordQuery: Sendable {
         return (keys + ["t.id \(sort.last?.descending ?? true ? "DESC" : "ASC")"]).joined(separator: ", ")
     }
 
-    /// SQL of a JSON array of the sort values of a row (full precision), for the next cursor.
-    var cursorValuesSQL: String {
-        let values = sort.map { key -> String in
-            key.member.type.sqlType == "timestamptz"
-                ? "to_char(\(key.member.sql) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-                : key.member.sql
-        }
-        return "json_build_array(\((values + ["t.id"]).joined(separator: ", ")))::text"
+    /// The sort values of a row (then its id), selected for the next cursor at full precision:
+    /// times as they are (the cursor writes them to the microsecond, in UTC), other values as
+    /// PostgreSQL's text, which casts back exactly (`cursorCondition`).
+    var cursorColumnsSQL: [String] {
+        sort.map { key in
+            key.member.type.sqlType == "timestamptz" ? key.member.sql : "(\(key.member.sql))::text"
+        } + ["t.id"]
     }
 }

@@ -2,8 +2,7 @@ import Foundation
 import PostgresNIO
 
 extension RecordStore {
-    /// One page of live records as the API's list JSON, assembled from PostgreSQL's row JSON
-    /// without re-encoding it.
+    /// One page of live records as the API's list JSON, written from the rows' columns.
     public func list(_ schema: EntitySchema, query: RecordQuery, principal: Principal) async throws -> String {
         var builder = SQLBuilder()
         let org = builder.bind(principal.organizationID.text, as: "uuid")
@@ -12,34 +11,50 @@ extension RecordStore {
         let countConditions = conditions
         if let after = query.cursorCondition(&builder) { conditions.append(after) }
         builder.append("""
-            SELECT \(schema.jsonSQL), \(query.cursorValuesSQL) FROM \(schema.table) t
+            SELECT \(schema.columns.sql), \(query.cursorColumnsSQL.joined(separator: ", ")) FROM \(schema.table) t
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(query.orderSQL) LIMIT \(query.limit + 1)
             """)
         countBuilder.append("SELECT count(*) FROM \(schema.table) t WHERE \(countConditions.joined(separator: " AND "))")
 
         return try await database.withScope(principal.scope) { connection in
-            var items: [(json: String, cursor: String)] = []
-            for try await row in try await builder.run(on: connection, logger: logger) {
-                items.append(try row.decode((String, String).self))
-            }
+            var rows: [PostgresRow] = []
+            for try await row in try await builder.run(on: connection, logger: logger) { rows.append(row) }
             // One row more than the page was asked for: there is a next page.
-            let hasMore = items.count > query.limit
-            if hasMore { items.removeLast() }
-            var body = "{\"data\":[" + items.map(\.json).joined(separator: ",") + "]"
-            body += ",\"nextCursor\":" + (hasMore ? nextCursor(items.last?.cursor) : "null")
+            let hasMore = rows.count > query.limit
+            if hasMore { rows.removeLast() }
+            var body = JSONWriter(capacity: 256 + rows.count * 512)
+            body.raw("{\"data\":[")
+            for (index, row) in rows.enumerated() {
+                if index > 0 { body.raw(",") }
+                try schema.columns.write(row, into: &body)
+            }
+            body.raw("],\"nextCursor\":")
+            if hasMore, let last = rows.last {
+                body.string(Base64URL.encode(try cursor(after: last, columns: schema.columns.count)))
+            } else {
+                body.raw("null")
+            }
             if query.includeTotal {
                 var total = 0
                 for try await row in try await countBuilder.run(on: connection, logger: logger) { total = try row.decode(Int.self) }
-                body += ",\"total\":\(total)"
+                body.raw(",\"total\":")
+                body.integer(total)
             }
-            return body + "}"
+            body.raw("}")
+            return body.text
         }
     }
 
-    /// The cursor after the row whose sort values (a JSON array, as PostgreSQL wrote it) are
-    /// `values`: those bytes as they are, base64url — `RecordQuery.decodeCursor` parses them.
-    private func nextCursor(_ values: String?) -> String {
-        guard let values else { return "null" }
-        return "\"" + Base64URL.encode(Array(values.utf8)) + "\""
+    /// The cursor after `row`: a JSON array of its sort values and id (the cells after the
+    /// record's columns), which `RecordQuery.decodeCursor` reads back.
+    private func cursor(after row: PostgresRow, columns: Int) throws -> [UInt8] {
+        var values = JSONWriter(capacity: 96)
+        values.raw("[")
+        for (index, cell) in row.enumerated() where index >= columns {
+            if index > columns { values.raw(",") }
+            try values.value(cell, microseconds: true)
+        }
+        values.raw("]")
+        return values.bytes
     }
 }

@@ -27,9 +27,9 @@ extension RecordStore {
             ), hist AS (
                 \(historySQL(&builder, schema, action: "create", changes: changes, principal: principal))
             )
-            SELECT \(schema.jsonSQL), t.version FROM row t
+            SELECT \(schema.columns.sql) FROM row t
             """)
-        return try await storedRow(builder, id: id, entity: schema.name, on: connection)
+        return try await storedRow(builder, schema, id: id, on: connection)
     }
 
     /// UPDATE of a validated record (version + 1), its tags and history, in one statement.
@@ -58,25 +58,24 @@ extension RecordStore {
             ), hist AS (
                 \(historySQL(&builder, schema, action: "update", changes: changes, principal: principal))
             )
-            SELECT \(schema.jsonSQL), t.version FROM row t
+            SELECT \(schema.columns.sql) FROM row t
             """)
-        return try await storedRow(builder, id: id, entity: schema.name, on: connection)
+        return try await storedRow(builder, schema, id: id, on: connection)
     }
 
     /// The one record (JSON, version) a statement returns; 404 when it returns none.
-    func storedRow(_ builder: SQLBuilder, id: UUID, entity: String, on connection: PostgresConnection) async throws -> Stored {
-        guard let stored = try await storedRowIfAny(builder, id: id, on: connection) else {
-            throw APIError.notFound("no \(entity) record \(id.text)")
+    func storedRow(_ builder: SQLBuilder, _ schema: EntitySchema, id: UUID, on connection: PostgresConnection) async throws -> Stored {
+        guard let stored = try await storedRowIfAny(builder, schema, id: id, on: connection) else {
+            throw APIError.notFound("no \(schema.name) record \(id.text)")
         }
         return stored
     }
 
-    /// The record (JSON, version) a statement returns, if it returns one.
-    func storedRowIfAny(_ builder: SQLBuilder, id: UUID, on connection: PostgresConnection) async throws -> Stored? {
+    /// The record (JSON, version) a statement selecting `schema.columns` returns, if it returns one.
+    func storedRowIfAny(_ builder: SQLBuilder, _ schema: EntitySchema, id: UUID, on connection: PostgresConnection) async throws -> Stored? {
         var stored: Stored?
         for try await row in try await builder.run(on: connection, logger: logger) {
-            let (json, version) = try row.decode((String, Int).self)
-            stored = Stored(json: json, version: version, id: id)
+            stored = try schema.columns.stored(row, id: id)
         }
         return stored
     }

@@ -45,9 +45,9 @@ public struct RecordStore: Sendable {
         var builder = SQLBuilder()
         let org = builder.bind(principal.organizationID.text, as: "uuid")
         let record = builder.bind(id.text, as: "uuid")
-        builder.append("SELECT \(schema.jsonSQL), t.version FROM \(schema.table) t WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NULL")
+        builder.append("SELECT \(schema.columns.sql) FROM \(schema.table) t WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NULL")
         return try await database.withScope(principal.scope) { connection in
-            try await storedRow(builder, id: id, entity: schema.name, on: connection)
+            try await storedRow(builder, schema, id: id, on: connection)
         }
     }
 
@@ -162,9 +162,9 @@ public struct RecordStore: Sendable {
             builder.append("""
                 UPDATE \(schema.table) t SET deleted_at = NULL, version = t.version + 1, updated_at = clock_timestamp()
                 WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NOT NULL
-                RETURNING \(schema.jsonSQL), t.version
+                RETURNING \(schema.columns.sql)
                 """)
-            guard let stored = try await storedRowIfAny(builder, id: id, on: connection) else {
+            guard let stored = try await storedRowIfAny(builder, schema, id: id, on: connection) else {
                 throw APIError.notFound("no deleted \(schema.name) record \(id.text)")
             }
             try await history(schema, id: id, action: "restore", changes: [:], principal: principal, on: connection)
@@ -202,8 +202,8 @@ public struct RecordStore: Sendable {
         var builder = SQLBuilder()
         let org = builder.bind(principal.organizationID.text, as: "uuid")
         let record = builder.bind(id.text, as: "uuid")
-        builder.append("SELECT \(schema.jsonSQL), t.version FROM \(schema.table) t WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NULL FOR UPDATE")
-        return try await storedRow(builder, id: id, entity: schema.name, on: connection)
+        builder.append("SELECT \(schema.columns.sql) FROM \(schema.table) t WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NULL FOR UPDATE")
+        return try await storedRow(builder, schema, id: id, on: connection)
     }
 
     /// The part of a create (`previous` nil) or an update between reading the request and

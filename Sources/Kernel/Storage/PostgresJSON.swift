@@ -1,0 +1,243 @@
+import NIOCore
+import PostgresNIO
+
+/// JSON text written byte by byte: record JSON from PostgreSQL's binary column values, and the
+/// few punctuation marks around them. Reads used to have PostgreSQL build each record with
+/// `json_build_object`; that made a page of 25 contacts cost three times the database CPU of
+/// selecting the same columns (pgbench: 8.0k vs 25.8k tps), and the database is the part every
+/// request shares.
+struct JSONWriter {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
+
+    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    /// A JSON string of UTF-8 bytes, escaped as JSON requires (`"`, `\`, control characters).
+    mutating func string<Bytes: Sequence<UInt8>>(_ utf8: Bytes) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case 0x0A: raw("\\n")
+            case 0x0D: raw("\\r")
+            case 0x09: raw("\\t")
+            case 0x08: raw("\\b")
+            case 0x0C: raw("\\f")
+            case 0..<0x20:
+                raw("\\u00")
+                bytes.append(Self.hex[Int(byte >> 4)])
+                bytes.append(Self.hex[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func string(_ text: String) { string(text.utf8) }
+
+    mutating func integer<I: BinaryInteger>(_ value: I) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        digits(UInt64(value.magnitude), 1)
+    }
+
+    /// A double as a JSON number: integral values without a fraction (`100`, as PostgreSQL
+    /// writes them), non-finite ones as strings (JSON has no NaN; PostgreSQL quotes them too).
+    mutating func double(_ value: Double) {
+        if !value.isFinite {
+            string(value.isNaN ? "NaN" : value < 0 ? "-Infinity" : "Infinity")
+        } else if value.rounded() == value, abs(value) < 1e15 {
+            integer(Int64(value))
+        } else {
+            raw(value.description)
+        }
+    }
+
+    static let hex = Array("0123456789abcdef".utf8)
+
+    /// A UUID's 16 bytes in the API's lower-case form.
+    mutating func uuid(_ buffer: ByteBuffer) throws {
+        guard buffer.readableBytes == 16 else { throw PostgresJSONError.malformed("uuid") }
+        bytes.append(UInt8(ascii: "\""))
+        buffer.withUnsafeReadableBytes { raw in
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
+                bytes.append(Self.hex[Int(raw[index] >> 4)])
+                bytes.append(Self.hex[Int(raw[index] & 0x0F)])
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    // MARK: Column values
+
+    /// A cell's value as JSON, by its PostgreSQL type (binary format): text types as strings,
+    /// numbers and booleans as themselves, `json`/`jsonb` as they are, uuids in lower case,
+    /// dates as `YYYY-MM-DD`, times as RFC 3339 in UTC to the second (`microseconds` for
+    /// cursors), one-dimensional arrays as arrays. NULL is `null`.
+    mutating func value(_ cell: PostgresCell, microseconds: Bool = false) throws {
+        guard var buffer = cell.bytes else { return raw("null") }
+        if cell.format == .text { return string(buffer.readableBytesView) }
+        try value(&buffer, type: cell.dataType, microseconds: microseconds)
+    }
+
+    private mutating func value(_ buffer: inout ByteBuffer, type: PostgresDataType, microseconds: Bool) throws {
+        switch type {
+        case .text, .varchar, .bpchar, .name:
+            string(buffer.readableBytesView)
+        case .uuid:
+            try uuid(buffer)
+        case .bool:
+            guard let byte = buffer.readInteger(as: UInt8.self) else { throw PostgresJSONError.malformed("bool") }
+            raw(byte == 0 ? "false" : "true")
+        case .int2:
+            integer(try read(&buffer, Int16.self))
+        case .int4:
+            integer(try read(&buffer, Int32.self))
+        case .int8:
+            integer(try read(&buffer, Int64.self))
+        case .float4:
+            double(Double(Float(bitPattern: try read(&buffer, UInt32.self))))
+        case .float8:
+            double(Double(bitPattern: try read(&buffer, UInt64.self)))
+        case .json:
+            bytes.append(contentsOf: buffer.readableBytesView)
+        case .jsonb:
+            // Binary jsonb is a version byte (1) and the document's text.
+            guard buffer.readInteger(as: UInt8.self) == 1 else { throw PostgresJSONError.malformed("jsonb") }
+            bytes.append(contentsOf: buffer.readableBytesView)
+        case .date:
+            let days = try read(&buffer, Int32.self)
+            if days == .max || days == .min { return string(days == .max ? "infinity" : "-infinity") }
+            bytes.append(UInt8(ascii: "\""))
+            date(daysSince2000: Int64(days))
+            bytes.append(UInt8(ascii: "\""))
+        case .timestamp, .timestamptz:
+            timestamp(try read(&buffer, Int64.self), microseconds: microseconds)
+        default:
+            guard Self.arrayTypes.contains(type) else { throw PostgresJSONError.unsupported(type) }
+            try array(&buffer, microseconds: microseconds)
+        }
+    }
+
+    static let arrayTypes: Set<PostgresDataType> = [
+        .textArray, .varcharArray, .uuidArray, .boolArray, .int2Array, .int4Array, .int8Array, .float4Array,
+        .float8Array, .jsonArray, .jsonbArray, .dateArray, .timestamptzArray,
+    ]
+
+    /// A one-dimensional array (PostgreSQL's binary array: dimensions, null flag, element type,
+    /// then per dimension its length and lower bound, then each element's length and bytes).
+    private mutating func array(_ buffer: inout ByteBuffer, microseconds: Bool) throws {
+        let dimensions = try read(&buffer, Int32.self)
+        _ = try read(&buffer, Int32.self)  // has nulls
+        let element = PostgresDataType(try read(&buffer, UInt32.self))
+        guard dimensions <= 1 else { throw PostgresJSONError.malformed("array of \(dimensions) dimensions") }
+        let count = dimensions == 0 ? 0 : try read(&buffer, Int32.self)
+        if dimensions == 1 { _ = try read(&buffer, Int32.self) }  // lower bound
+        bytes.append(UInt8(ascii: "["))
+        for index in 0..<Int(count) {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            let length = try read(&buffer, Int32.self)
+            if length < 0 {
+                raw("null")
+                continue
+            }
+            guard var item = buffer.readSlice(length: Int(length)) else { throw PostgresJSONError.malformed("array") }
+            try value(&item, type: element, microseconds: microseconds)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    private func read<I: FixedWidthInteger>(_ buffer: inout ByteBuffer, _: I.Type) throws -> I {
+        guard let value = buffer.readInteger(as: I.self) else { throw PostgresJSONError.malformed("\(I.self)") }
+        return value
+    }
+
+    // MARK: Dates and times
+
+    /// `"2026-11-24T19:08:42Z"` (to the second, as the API shows times) or with `.ffffff`
+    /// (a cursor's full precision), from microseconds since 2000-01-01 UTC.
+    mutating func timestamp(_ microsecondsSince2000: Int64, microseconds: Bool) {
+        if microsecondsSince2000 == .max || microsecondsSince2000 == .min {
+            return string(microsecondsSince2000 == .max ? "infinity" : "-infinity")
+        }
+        let (seconds, fraction) = floorDivision(microsecondsSince2000, 1_000_000)
+        let (days, secondOfDay) = floorDivision(seconds, 86_400)
+        bytes.append(UInt8(ascii: "\""))
+        date(daysSince2000: days)
+        bytes.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2)
+        if microseconds {
+            bytes.append(UInt8(ascii: "."))
+            digits(fraction, 6)
+        }
+        raw("Z\"")
+    }
+
+    /// `YYYY-MM-DD` of a day counted from 2000-01-01 (proleptic Gregorian; Howard Hinnant's
+    /// days-to-civil algorithm).
+    mutating func date(daysSince2000: Int64) {
+        let z = daysSince2000 + 10_957 + 719_468  // days since 0000-03-01
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        if year < 0 { bytes.append(UInt8(ascii: "-")) }
+        digits(year.magnitude, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(day, 2)
+    }
+
+    /// `value` in decimal, zero-padded to at least `width` digits.
+    private mutating func digits<I: BinaryInteger>(_ value: I, _ width: Int) {
+        let value = UInt64(value)
+        var divisor: UInt64 = 1
+        var count = 1
+        while count < width || value / divisor >= 10 {
+            divisor *= 10
+            count += 1
+        }
+        var rest = value
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    private func floorDivision(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
+        let remainder = value % divisor
+        return remainder < 0 ? (value / divisor - 1, remainder + divisor) : (value / divisor, remainder)
+    }
+}
+
+enum PostgresJSONError: Error, CustomStringConvertible {
+    case unsupported(PostgresDataType)
+    case malformed(String)
+
+    var description: String {
+        switch self {
+        case .unsupported(let type): return "no JSON form for PostgreSQL type \(type)"
+        case .malformed(let what): return "malformed binary \(what) from PostgreSQL"
+        }
+    }
+}
