@@ -25,7 +25,7 @@ public struct BundledLuaPlugin: Sendable {
         let description: JSONValue
         switch runtime.load(name: id, source: source, limits: limits.before) {
         case .done(let output):
-            description = JSONValue.parse(Data(output.utf8)) ?? .object([:])
+            description = JSONValue.parse(output) ?? .object([:])
         case .error(let message):
             throw ScriptFailure(message: "bundled Lua plugin \(id) does not load: \(message)")
         case .hostCall:

@@ -73,7 +73,7 @@ public final class ExpressionEvaluator: Sendable {
                 return step
             }()
             switch step {
-            case .done(let output): return .success(JSONValue.parse(Data(output.utf8))?["record"]?["result"] ?? .null)
+            case .done(let output): return .success(JSONValue.parse(output)?["record"]?["result"] ?? .null)
             case .error(let message): return .failure(ExpressionFailure(message))
             case .hostCall: return .failure(ExpressionFailure("unexpected host call"))
             }

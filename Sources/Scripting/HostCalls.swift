@@ -30,7 +30,7 @@ final class HostCalls: @unchecked Sendable {
 
     /// Answers `{"fn", "args"}` with the reply (JSON) or an error message.
     func handle(_ request: String) async -> (String, Bool) {
-        guard let json = JSONValue.parse(Data(request.utf8)), let fn = json["fn"]?.stringValue else {
+        guard let json = JSONValue.parse(request), let fn = json["fn"]?.stringValue else {
             return ("bad host call", true)
         }
         let args = json["args"]?.arrayValue ?? []
@@ -104,7 +104,7 @@ final class HostCalls: @unchecked Sendable {
         if let sort = options["sort"] { items.append(("sort", Self.text(sort))) }
         let query = try RecordQuery.parse(items, schema: schema, custom: try await store.customDefinitions(schema, principal))
         let body = try await store.list(schema, query: query, principal: principal)
-        return JSONValue.parse(Data(body.utf8))?["data"] ?? .array([])
+        return JSONValue.parse(body)?["data"] ?? .array([])
     }
 
     private func write(_ fn: String, _ args: [JSONValue]) async throws -> JSONValue {

@@ -95,7 +95,7 @@ public final class ScriptEngine: Sendable {
             return runtime.load(name: name, source: source, limits: limits.before)
         }
         switch step {
-        case .done(let description): return JSONValue.parse(Data(description.utf8)) ?? .object([:])
+        case .done(let description): return JSONValue.parse(description) ?? .object([:])
         case .error(let message): throw ScriptFailure(message: message)
         case .hostCall: throw ScriptFailure(message: "\(name): crm functions cannot be called while the script loads")
         }
@@ -129,7 +129,7 @@ public final class ScriptEngine: Sendable {
             result.instructions = runtime.instructions
             switch current {
             case .done(let output):
-                let json = JSONValue.parse(Data(output.utf8))
+                let json = JSONValue.parse(output)
                 result.record = json?["record"]
                 result.rejections = (json?["rejections"]?.arrayValue ?? []).map {
                     FieldError(field: $0["field"]?.stringValue ?? "", code: "rejected", message: $0["message"]?.stringValue ?? "")

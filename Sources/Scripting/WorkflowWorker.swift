@@ -84,7 +84,7 @@ struct WorkflowWorker: Service {
                 maxWrites: dispatcher.limits.after.writes, simulate: false, depth: job.depth)
             let result = await dispatcher.engine.run(
                 entry, of: scripts, event: job.event, eventJSON: job.payload, phase: dispatcher.limits.after, host: host)
-            let recordID = JSONValue.parse(Data(job.payload.utf8))?["record"]?["id"]
+            let recordID = JSONValue.parse(job.payload)?["record"]?["id"]
             await dispatcher.store.recordRun(job.org, script: job.script, event: job.event, recordID: recordID, result: result)
             if result.outcome == .error {
                 let error = ScriptDispatcher.scriptError(job.script, event: job.event, result.failure).detail

@@ -14,7 +14,7 @@ public enum JSONBody {
         }
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("a JSON body is required") }
-        guard let value = JSONValue.parse(Data(buffer.readableBytesView)) else {
+        guard let value = buffer.withUnsafeReadableBytes({ JSONParser.parse($0) }) else {
             throw APIError.badRequest("the body is not valid JSON")
         }
         return value

@@ -29,7 +29,7 @@ public struct RecordStore: Sendable {
         public let version: Int
         public let id: UUID
 
-        public var record: Record { JSONValue.parse(Data(json.utf8))?.objectValue ?? [:] }
+        public var record: Record { JSONValue.parse(json)?.objectValue ?? [:] }
         public var etag: String { "\"\(version)\"" }
     }
 

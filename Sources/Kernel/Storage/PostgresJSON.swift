@@ -1,69 +1,12 @@
+import Foundation
 import NIOCore
 import PostgresNIO
 
-/// JSON text written byte by byte: record JSON from PostgreSQL's binary column values, and the
-/// few punctuation marks around them. Reads used to have PostgreSQL build each record with
-/// `json_build_object`; that made a page of 25 contacts cost three times the database CPU of
-/// selecting the same columns (pgbench: 8.0k vs 25.8k tps), and the database is the part every
-/// request shares.
-struct JSONWriter {
-    var bytes: [UInt8] = []
-
-    init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
-
-    var text: String { String(decoding: bytes, as: UTF8.self) }
-
-    mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
-    mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
-
-    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
-
-    /// A JSON string of UTF-8 bytes, escaped as JSON requires (`"`, `\`, control characters).
-    mutating func string<Bytes: Sequence<UInt8>>(_ utf8: Bytes) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): raw("\\\"")
-            case UInt8(ascii: "\\"): raw("\\\\")
-            case 0x0A: raw("\\n")
-            case 0x0D: raw("\\r")
-            case 0x09: raw("\\t")
-            case 0x08: raw("\\b")
-            case 0x0C: raw("\\f")
-            case 0..<0x20:
-                raw("\\u00")
-                bytes.append(Self.hex[Int(byte >> 4)])
-                bytes.append(Self.hex[Int(byte & 0x0F)])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    mutating func string(_ text: String) { string(text.utf8) }
-
-    mutating func integer<I: BinaryInteger>(_ value: I) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        digits(UInt64(value.magnitude), 1)
-    }
-
-    /// A double as a JSON number: integral values without a fraction (`100`, as PostgreSQL
-    /// writes them), non-finite ones as strings (JSON has no NaN; PostgreSQL quotes them too).
-    mutating func double(_ value: Double) {
-        if !value.isFinite {
-            string(value.isNaN ? "NaN" : value < 0 ? "-Infinity" : "Infinity")
-        } else if value.rounded() == value, abs(value) < 1e15 {
-            integer(Int64(value))
-        } else {
-            raw(value.description)
-        }
-    }
-
-    static let hex = Array("0123456789abcdef".utf8)
-
+/// Records as JSON from PostgreSQL's binary column values. Reads used to have PostgreSQL build
+/// each record with `json_build_object`; that made a page of 25 contacts cost three times the
+/// database CPU of selecting the same columns (pgbench: 8.0k vs 25.8k tps), and the database is
+/// the part every request shares.
+extension JSONWriter {
     /// A UUID's 16 bytes in the API's lower-case form.
     mutating func uuid(_ buffer: ByteBuffer) throws {
         guard buffer.readableBytes == 16 else { throw PostgresJSONError.malformed("uuid") }
@@ -205,23 +148,6 @@ struct JSONWriter {
         digits(month, 2)
         bytes.append(UInt8(ascii: "-"))
         digits(day, 2)
-    }
-
-    /// `value` in decimal, zero-padded to at least `width` digits.
-    private mutating func digits<I: BinaryInteger>(_ value: I, _ width: Int) {
-        let value = UInt64(value)
-        var divisor: UInt64 = 1
-        var count = 1
-        while count < width || value / divisor >= 10 {
-            divisor *= 10
-            count += 1
-        }
-        var rest = value
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 
     private func floorDivision(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {

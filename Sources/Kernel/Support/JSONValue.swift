@@ -49,15 +49,20 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Compact JSON text with sorted keys, so equal values serialise to equal bytes.
     public func serialized() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        var writer = JSONWriter(capacity: 128)
+        writer.value(self)
+        return writer.text
     }
 
     /// Parses JSON text; `nil` when it is not JSON.
     public static func parse(_ data: Data) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: data)
+        data.withUnsafeBytes { JSONParser.parse($0) }
+    }
+
+    /// Parses JSON text; `nil` when it is not JSON.
+    public static func parse(_ text: String) -> JSONValue? {
+        var text = text
+        return text.withUTF8 { JSONParser.parse(UnsafeRawBufferPointer($0)) }
     }
 }
 

@@ -42,7 +42,7 @@ public final class PluginStates: Sendable {
                 logger: database.logger)
             for try await (plugin, enabled, config) in rows.decode((String, Bool, String).self) {
                 tenant.enabled[plugin] = enabled
-                tenant.config[plugin] = JSONValue.parse(Data(config.utf8)) ?? .object([:])
+                tenant.config[plugin] = JSONValue.parse(config) ?? .object([:])
             }
         }
         cache.withLock { $0[organizationID] = tenant }

@@ -200,7 +200,7 @@ struct CustomFieldRoutes {
             var converted: [(UUID, JSONValue)] = []
             var failures = 0
             for try await (id, text) in rows.decode((UUID, String).self) {
-                guard let value = JSONValue.parse(Data(text.utf8)), let result = Self.convert(value, to: new) else {
+                guard let value = JSONValue.parse(text), let result = Self.convert(value, to: new) else {
                     failures += 1
                     continue
                 }

@@ -36,7 +36,7 @@ final class DefinitionStore: Sendable {
         for try await (id, entity, key, label, type, required, options, defaultValue, validation, formula)
             in rows.decode((UUID, String, String, String, String, Bool, String?, String?, String?, String?).self)
         {
-            let parse = { (text: String?) in text.flatMap { JSONValue.parse(Data($0.utf8)) } }
+            let parse = { (text: String?) in text.flatMap { JSONValue.parse($0) } }
             let validationValue = parse(validation)
             result.append(CustomFieldDefinition(
                 id: id.text, entity: entity, key: key, label: label, type: type, required: required,
