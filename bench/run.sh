@@ -6,6 +6,7 @@
 # floor is 1/(1/http + 1/sql), and ratio = req/s ÷ floor.
 #   DURATION (10) seconds per measurement · CONTACTS (2000) seeded contacts ·
 #   CONNECTIONS (32) wrk connections and pgbench clients · THREADS (2) wrk threads / pgbench jobs ·
+#   POOL_SIZE (CONNECTIONS): the server's DATABASE_POOL_SIZE ·
 #   CRM_BIN: an already built crm to use instead of building (default: build release into .build-bench)
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ DURATION=${DURATION:-10}
 CONTACTS=${CONTACTS:-2000}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
+POOL_SIZE=${POOL_SIZE:-$CONNECTIONS}
 
 step() { echo "== $*" >&2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -65,7 +67,7 @@ port=$(free_port)
 base="http://127.0.0.1:$port"
 # The pool keeps one connection per wrk connection, as an operator sizes it for the expected
 # concurrency (connections above DATABASE_POOL_SIZE cost idle timers on every release).
-DATABASE_URL="$app" PORT=$port RATE_LIMIT_API=0 RATE_LIMIT_AUTH=0 LOG_LEVEL=warning BCRYPT_COST=10 DATABASE_POOL_SIZE=$CONNECTIONS \
+DATABASE_URL="$app" PORT=$port RATE_LIMIT_API=0 RATE_LIMIT_AUTH=0 LOG_LEVEL=warning BCRYPT_COST=10 DATABASE_POOL_SIZE=$POOL_SIZE \
     "$crm" serve >"$tmp/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
@@ -179,7 +181,7 @@ echo
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
 git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || rev="$rev+local changes"
 [ -z "${CRM_BIN:-}" ] || rev="at $CRM_BIN"
-echo "crm $rev · wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s · pgbench -M prepared -c $CONNECTIONS -j $THREADS -T $DURATION · $CONTACTS contacts · $(nproc) CPUs, load $load_before before"
+echo "crm $rev · pool $POOL_SIZE · wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s · pgbench -M prepared -c $CONNECTIONS -j $THREADS -T $DURATION · $CONTACTS contacts · $(nproc) CPUs, load $load_before before"
 fmt="%-26s %9s %9s %9s %11s %11s %9s %7s %7s\n"
 # shellcheck disable=SC2059
 printf "$fmt" operation "req/s" "p50 ms" "p99 ms" "floor http" "floor sql" floor ratio errors

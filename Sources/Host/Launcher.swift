@@ -52,7 +52,7 @@ struct Launcher {
             case .json:
                 return JSONLogHandler(label: label, level: configuration.logLevel)
             case .text:
-                var handler = StreamLogHandler.standardOutput(label: label)
+                var handler = DeferredMetadataLogHandler(StreamLogHandler.standardOutput(label: label))
                 handler.logLevel = configuration.logLevel
                 return handler
             }

@@ -40,7 +40,10 @@ public struct ScriptingPlugin: CRMPlugin {
         }
         services.tenantChanges.add { engine.invalidate($0) }
         let dispatcher = ScriptDispatcher(engine: engine, store: store, records: services.records, limits: limits)
-        services.hooks.onEvery(order: 1000, pluginID: manifest.id) { event, connection in
+        let interest: HookBus.Interest = { event, organizationID in
+            !(try await engine.scripts(for: organizationID).handlers(for: event)).isEmpty
+        }
+        services.hooks.onEvery(order: 1000, pluginID: manifest.id, interest: interest) { event, connection in
             try await dispatcher.dispatch(&event, on: connection)
         }
         ScriptRoutes(

@@ -79,4 +79,27 @@ private struct WidgetPlugin: CRMPlugin {
             #expect(off.status == .notFound)
         }
     }
+
+    /// `watches` says whether a write has anyone to tell: handlers of its events whose plugin
+    /// is on, and handlers of every event that say they are interested.
+    @Test func watchesKnowsWhoWouldAct() async throws {
+        let org = UUID()
+        let events = ["widgets.beforeCreate", "widgets.afterCreate"]
+        let bus = HookBus()
+        #expect(try await !bus.watches(events, organizationID: org, enabled: [:]))
+        bus.onEvery(pluginID: "scripts", interest: { event, organization in event == "widgets.afterSave" && organization == org }) { _, _ in }
+        #expect(try await !bus.watches(events, organizationID: org, enabled: [:]))
+        #expect(try await bus.watches(events + ["widgets.afterSave"], organizationID: org, enabled: [:]))
+        #expect(try await !bus.watches(events + ["widgets.afterSave"], organizationID: UUID(), enabled: [:]))
+        #expect(try await !bus.watches(events + ["widgets.afterSave"], organizationID: org, enabled: ["scripts": false]))
+
+        bus.on("widgets.afterCreate", pluginID: "audit") { _, _ in }
+        #expect(try await bus.watches(events, organizationID: org, enabled: [:]))
+        #expect(try await !bus.watches(events, organizationID: org, enabled: ["audit": false]))
+        #expect(try await !bus.watches(["deals.afterCreate"], organizationID: org, enabled: [:]))
+
+        let everything = HookBus()
+        everything.onEvery(pluginID: "tracer") { _, _ in }
+        #expect(try await everything.watches(["deals.afterCreate"], organizationID: org, enabled: [:]))
+    }
 }

@@ -56,6 +56,13 @@ public struct Database: Sendable {
         }
     }
 
+    /// `transaction` or, for work that is a single statement (atomic on its own), `withScope`.
+    public func run<T: Sendable>(
+        _ scope: TenantScope, inTransaction: Bool, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        inTransaction ? try await transaction(scope, body) : try await withScope(scope, body)
+    }
+
     /// A pooled connection in `scope` for `body`, published to the task (`lease`) meanwhile.
     private func leasing<T: Sendable>(_ scope: TenantScope, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
