@@ -8,7 +8,8 @@ import Testing
             #expect(Validator.isEmail(good), "\(good)")
         }
         for bad in ["", "ada", "ada@", "@example.com", "ada@example", "ada@.com", "ada@com.", "a@b@c.d", "ada lovelace@example.com",
-                    "ada@exa mple.com", "ada@example..com", String(repeating: "a", count: 250) + "@b.co"] {
+                    "ada@exa mple.com", "ada@example..com", String(repeating: "a", count: 250) + "@b.co", "ada@@example.com",
+                    "ada@example.com\u{00A0}", "a\tb@c.d", "a..b@c.d", "ada@example.com@"] {
             #expect(!Validator.isEmail(bad), "\(bad)")
         }
     }

@@ -47,14 +47,31 @@ public struct Validator {
     }
 
     /// `local@domain.tld`: one `@`, no whitespace, a dot inside the domain, no `..`. Checked by
-    /// hand: a regex literal is compiled again on every evaluation, which was a quarter of the
-    /// CPU of a contact create.
+    /// hand in one pass over the scalars: a regex literal is compiled again on every evaluation
+    /// (a quarter of the CPU of a contact create), and `contains("..")` goes through NSString.
     public static func isEmail(_ value: String) -> Bool {
-        guard value.utf8.count <= 254, !value.contains(".."), !value.contains(where: \.isWhitespace) else { return false }
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty else { return false }
+        guard value.utf8.count <= 254 else { return false }
+        var ats = 0
+        var localLength = 0
+        var domainLength = 0
+        var firstInnerDot: Int?  // the domain's first dot after its first scalar
+        var previous: Unicode.Scalar?
+        for scalar in value.unicodeScalars {
+            if scalar.properties.isWhitespace || (scalar == "." && previous == ".") { return false }
+            previous = scalar
+            if scalar == "@" {
+                ats += 1
+                guard ats == 1 else { return false }
+            } else if ats == 0 {
+                localLength += 1
+            } else {
+                if scalar == ".", domainLength > 0, firstInnerDot == nil { firstInnerDot = domainLength }
+                domainLength += 1
+            }
+        }
         // The domain has a dot with something on both sides of it.
-        return parts[1].dropFirst().dropLast().contains(".")
+        guard ats == 1, localLength > 0, let dot = firstInnerDot else { return false }
+        return dot < domainLength - 1
     }
 
     /// Throws a 422 with every collected error, if any.
