@@ -29,14 +29,14 @@ extension JSONWriter {
     /// cursors), one-dimensional arrays as arrays. NULL is `null`.
     mutating func value(_ cell: PostgresCell, microseconds: Bool = false) throws {
         guard var buffer = cell.bytes else { return raw("null") }
-        if cell.format == .text { return string(buffer.readableBytesView) }
+        if cell.format == .text { return buffer.withUnsafeReadableBytes { string($0) } }
         try value(&buffer, type: cell.dataType, microseconds: microseconds)
     }
 
     private mutating func value(_ buffer: inout ByteBuffer, type: PostgresDataType, microseconds: Bool) throws {
         switch type {
         case .text, .varchar, .bpchar, .name:
-            string(buffer.readableBytesView)
+            buffer.withUnsafeReadableBytes { string($0) }
         case .uuid:
             try uuid(buffer)
         case .bool:
@@ -53,11 +53,11 @@ extension JSONWriter {
         case .float8:
             double(Double(bitPattern: try read(&buffer, UInt64.self)))
         case .json:
-            bytes.append(contentsOf: buffer.readableBytesView)
+            buffer.withUnsafeReadableBytes { bytes.append(contentsOf: $0) }
         case .jsonb:
             // Binary jsonb is a version byte (1) and the document's text.
             guard buffer.readInteger(as: UInt8.self) == 1 else { throw PostgresJSONError.malformed("jsonb") }
-            bytes.append(contentsOf: buffer.readableBytesView)
+            buffer.withUnsafeReadableBytes { bytes.append(contentsOf: $0) }
         case .date:
             let days = try read(&buffer, Int32.self)
             if days == .max || days == .min { return string(days == .max ? "infinity" : "-infinity") }

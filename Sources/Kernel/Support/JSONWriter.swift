@@ -16,7 +16,18 @@ struct JSONWriter {
     mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
     /// A JSON string of UTF-8 bytes, escaped as JSON requires (`"`, `\`, control characters).
-    mutating func string<Bytes: Sequence<UInt8>>(_ utf8: Bytes) {
+    mutating func string(_ utf8: UnsafeRawBufferPointer) {
+        // Most texts need no escape: then they are copied at once.
+        guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        escaped(utf8)
+    }
+
+    private mutating func escaped<Bytes: Sequence<UInt8>>(_ utf8: Bytes) {
         bytes.append(UInt8(ascii: "\""))
         for byte in utf8 {
             switch byte {
@@ -37,7 +48,10 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func string(_ text: String) { string(text.utf8) }
+    mutating func string(_ text: String) {
+        var text = text
+        text.withUTF8 { string(UnsafeRawBufferPointer($0)) }
+    }
 
     mutating func integer<I: BinaryInteger>(_ value: I) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
