@@ -111,6 +111,15 @@ import TestSupport
         // Numbers compare as numbers (9 < 40 < 100 although "100" < "40" < "5" as text).
         #expect(try await names("filter[custom.score][gt]=9&sort=custom.score") == ["s40", "s100"])
         #expect(try await names("sort=-custom.score") == ["s100", "s40", "s5"])
+        // A cursor carries the custom value: one record per page walks the same order.
+        var walked: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try await s.get("/contacts?limit=1&sort=-custom.score" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            walked += page.json?["data"]?.arrayValue?.compactMap { $0["firstName"]?.stringValue } ?? []
+            cursor = page.json?["nextCursor"]?.stringValue
+        } while cursor != nil && walked.count < 5
+        #expect(walked == ["s100", "s40", "s5"])
         #expect(Set(try await names("filter[custom.tier]=gold")) == ["s5", "s100"])
         #expect(try await s.get("/contacts?filter[custom.nothing]=1").status == 400)
         #expect(try await s.get("/contacts?filter[custom.score][gt]=many").status == 400)

@@ -37,6 +37,35 @@ import TestSupport
         #expect(deal.json?["amount"] == 99.99)
     }
 
+    /// Cursors carry sort values of every type — numeric amounts, dates, nulls, times — and the
+    /// pages, one record at a time, walk exactly the order of one big page.
+    @Test func cursorsPageThroughNumbersDatesAndNulls() async throws {
+        let s = try await session()
+        let deals: [(String, JSONValue, JSONValue)] = [
+            ("a", 10, "2026-03-01"), ("b", 10, nil), ("c", 2.5, "2026-01-15"), ("d", nil, "2026-03-01"), ("e", 99.99, nil),
+            ("f", 10, "2025-12-31"), ("g", 0, "2026-03-01"),
+        ]
+        for (name, amount, closeDate) in deals {
+            #expect(try await s.send(.POST, "/deals", ["name": .string(name), "amount": amount, "closeDate": closeDate]).status == 201)
+        }
+        func names(_ page: HTTP.Response) -> [String] { page.json?["data"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [] }
+        for sort in ["amount,-closeDate", "-amount,closeDate", "closeDate", "-closeDate,-amount", "name"] {
+            let all = names(try await s.get("/deals?limit=100&sort=\(sort)"))
+            #expect(all.count == deals.count, "\(sort)")
+            var walked: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await s.get("/deals?limit=2&sort=\(sort)" + (cursor.map { "&cursor=\($0)" } ?? ""))
+                #expect(page.status == 200, "\(sort)")
+                walked += names(page)
+                cursor = page.json?["nextCursor"]?.stringValue
+            } while cursor != nil && walked.count <= deals.count
+            #expect(walked == all, "\(sort)")
+        }
+        // Ascending puts nulls last, descending first (PostgreSQL's defaults).
+        #expect(names(try await s.get("/deals?limit=100&sort=amount,-closeDate")) == ["g", "c", "b", "a", "f", "e", "d"])
+    }
+
     @Test func badDealsAreFieldErrors() async throws {
         let s = try await session()
         let other = try await session()
