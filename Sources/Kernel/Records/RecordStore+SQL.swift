@@ -122,20 +122,6 @@ extension RecordStore {
         }
     }
 
-    /// A history entry written on its own (delete, restore).
-    func history(
-        _ schema: EntitySchema, id: UUID, action: String, changes: [String: (JSONValue, JSONValue)],
-        principal: Principal, on connection: PostgresConnection
-    ) async throws {
-        let changesJSON = Self.changesJSON(changes)
-        let actor = actorJSON(principal).serialized()
-        try await connection.query(
-            """
-            INSERT INTO record_history (org_id, id, entity, record_id, actor, action, changes)
-            VALUES (\(principal.organizationID), \(UUID()), \(schema.name), \(id), \(actor)::jsonb, \(action), \(changesJSON)::jsonb)
-            """, logger: logger)
-    }
-
     /// 422 naming each reference field whose id is not a live record of this organization.
     func checkReferences(_ schema: EntitySchema, _ record: Record, _ principal: Principal, on connection: PostgresConnection) async throws {
         var builder = SQLBuilder()

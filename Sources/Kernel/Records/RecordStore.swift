@@ -153,27 +153,39 @@ public struct RecordStore: Sendable {
             var builder = SQLBuilder()
             let org = builder.bind(principal.organizationID.text, as: "uuid")
             let record = builder.bind(id.text, as: "uuid")
-            builder.append("UPDATE \(schema.table) SET deleted_at = now(), version = version + 1 WHERE org_id = \(org) AND id = \(record)")
+            builder.append("""
+                WITH row AS (
+                    UPDATE \(schema.table) t SET deleted_at = now(), version = t.version + 1
+                    WHERE t.org_id = \(org) AND t.id = \(record) RETURNING t.*
+                ), hist AS (
+                    \(historySQL(&builder, schema, action: "delete", changes: [:], principal: principal))
+                )
+                SELECT count(*) FROM row
+                """)
             for try await _ in try await builder.run(on: connection, logger: logger) {}
-            try await history(schema, id: id, action: "delete", changes: [:], principal: principal, on: connection)
             try await runAfter(checked.renamed("\(schema.name).afterDelete"), also: nil, record: previous, tenant: tenant, on: connection)
         }
     }
 
+    /// Brings a deleted record back: one statement (the record and its history entry), so it
+    /// needs no transaction around it.
     public func restore(_ schema: EntitySchema, id: UUID, principal: Principal) async throws -> Stored {
-        try await database.transaction(principal.scope) { connection in
-            var builder = SQLBuilder()
-            let org = builder.bind(principal.organizationID.text, as: "uuid")
-            let record = builder.bind(id.text, as: "uuid")
-            builder.append("""
+        var builder = SQLBuilder()
+        let org = builder.bind(principal.organizationID.text, as: "uuid")
+        let record = builder.bind(id.text, as: "uuid")
+        builder.append("""
+            WITH row AS (
                 UPDATE \(schema.table) t SET deleted_at = NULL, version = t.version + 1, updated_at = clock_timestamp()
-                WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NOT NULL
-                RETURNING \(schema.columns.sql)
-                """)
+                WHERE t.org_id = \(org) AND t.id = \(record) AND t.deleted_at IS NOT NULL RETURNING t.*
+            ), hist AS (
+                \(historySQL(&builder, schema, action: "restore", changes: [:], principal: principal))
+            )
+            SELECT \(schema.columns.sql) FROM row t
+            """)
+        return try await database.withScope(principal.scope) { connection in
             guard let stored = try await storedRowIfAny(builder, schema, id: id, on: connection) else {
                 throw APIError.notFound("no deleted \(schema.name) record \(id.text)")
             }
-            try await history(schema, id: id, action: "restore", changes: [:], principal: principal, on: connection)
             return stored
         }
     }
