@@ -4,8 +4,8 @@ import PostgresNIO
 
 /// The one implementation of API.md's record calls for every entity a plugin declares:
 /// validated writes with hooks, history, tags, references and optimistic concurrency; reads
-/// that hand PostgreSQL's JSON straight to the client. All of it runs in the tenant's scope
-/// (row-level security) and also filters on `org_id` explicitly.
+/// that write the API's JSON straight from the rows' binary columns (`RecordColumns`). All of
+/// it runs in the tenant's scope (row-level security) and also filters on `org_id` explicitly.
 public struct RecordStore: Sendable {
     public let database: Database
     let pluginStates: PluginStates

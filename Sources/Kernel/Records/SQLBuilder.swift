@@ -50,8 +50,9 @@ public enum SQLTime {
 
 extension EntitySchema {
 
-    /// SQL producing the record's API JSON (text) from table alias `t`, so reads pass
-    /// PostgreSQL's bytes straight to the client.
+    /// SQL producing the record's API JSON (text) from table alias `t`, for statements that
+    /// nest records in a larger document (the deals board). The record store's own reads
+    /// select `RecordColumns` instead: building JSON costs PostgreSQL more than the query.
     static func jsonSQL(_ fields: [FieldSpec]) -> String {
         var pairs = ["'id', t.id"]
         for field in fields {
