@@ -114,17 +114,34 @@ if [ "$contacts" = yes ]; then
 fi
 
 # --- measurements -------------------------------------------------------------------------
-# wrk NAME PATH [lua script]: stores req/s, p50, p99 (ms) and error count in R_<name>_*.
+# CPU time (clock ticks) used so far by the server, and by PostgreSQL (postmaster and backends):
+# per request, it is what a change saves even when a shared machine's noise hides it in req/s.
+cpu_ticks() {
+    local postmaster
+    postmaster=$(head -n 1 "$TEST_PG_DIR/data/postmaster.pid")
+    awk '{ s += $14 + $15 } END { print s }' "/proc/$pid/stat"
+    # shellcheck disable=SC2046
+    cat "/proc/$postmaster/stat" $(pgrep -P "$postmaster" | sed 's|.*|/proc/&/stat|') 2>/dev/null | awk '{ s += $14 + $15 } END { print s }'
+}
+
+# wrk NAME PATH [lua script]: stores req/s, p50, p99 (ms), error count and the server's and
+# PostgreSQL's CPU µs per request in R_<name>_*.
 wrk_run() {
-    local name=$1 path=$2 script=${3:-} out="$tmp/wrk-$1.txt" args=()
+    local name=$1 path=$2 script=${3:-} out="$tmp/wrk-$1.txt" args=() before after
     [ -z "$script" ] || args=(-s "$script")
     case $name in healthz*) ;; *) fresh_token; args+=(-H "Authorization: Bearer $token") ;; esac
     step "wrk $name: $path"
+    before=$(cpu_ticks | paste -sd' ')
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${args[@]}" "$base$path" >"$out" 2>&1 ||
         { cat "$out" >&2; fail "wrk $name failed"; }
-    python3 - "$out" >"$tmp/wrk-$name.vars" <<'PY' || { cat "$out" >&2; fail "cannot parse wrk output for $name"; }
+    after=$(cpu_ticks | paste -sd' ')
+    python3 - "$out" $before $after "$(getconf CLK_TCK)" >"$tmp/wrk-$name.vars" <<'PY' || { cat "$out" >&2; fail "cannot parse wrk output for $name"; }
 import re, sys
 text = open(sys.argv[1]).read()
+crm0, pg0, crm1, pg1, tick = map(float, sys.argv[2:])
+requests = int(re.search(r"(\d+) requests in", text).group(1))
+crm_us = (crm1 - crm0) / tick / max(requests, 1) * 1e6
+pg_us = (pg1 - pg0) / tick / max(requests, 1) * 1e6
 def ms(value, unit):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}[unit]
 rps = float(re.search(r"Requests/sec:\s*([\d.]+)", text).group(1))
@@ -134,9 +151,9 @@ errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s*(\d+)", te
 socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
 if socket:
     errors += sum(int(n) for n in socket.groups())
-print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errors}")
+print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errors} {crm_us:.0f} {pg_us:.0f}")
 PY
-    read -r "R_${name}_rps" "R_${name}_p50" "R_${name}_p99" "R_${name}_err" <"$tmp/wrk-$name.vars"
+    read -r "R_${name}_rps" "R_${name}_p50" "R_${name}_p99" "R_${name}_err" "R_${name}_crmus" "R_${name}_pgus" <"$tmp/wrk-$name.vars"
     if [ "$(val "R_${name}_err")" != 0 ]; then
         echo "   warning: $(val "R_${name}_err") failed requests (non-2xx or socket errors):" >&2
         grep -E 'Non-2xx|Socket errors' "$out" >&2 || true
@@ -190,15 +207,15 @@ rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
 git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || rev="$rev+local changes"
 [ -z "${CRM_BIN:-}" ] || rev="at $CRM_BIN"
 echo "crm $rev · pool $POOL_SIZE · wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s · pgbench -M prepared -c $CONNECTIONS -j $THREADS -T $DURATION · $CONTACTS contacts · $(nproc) CPUs, load $load_before before"
-fmt="%-26s %9s %9s %9s %11s %11s %9s %7s %7s\n"
+fmt="%-26s %9s %9s %9s %11s %11s %9s %7s %8s %8s %7s\n"
 # shellcheck disable=SC2059
-printf "$fmt" operation "req/s" "p50 ms" "p99 ms" "floor http" "floor sql" floor ratio errors
+printf "$fmt" operation "req/s" "p50 ms" "p99 ms" "floor http" "floor sql" floor ratio "crm us" "pg us" errors
 # shellcheck disable=SC2059
-printf "$fmt" "GET /healthz (floor)" "$R_healthz_rps" "$R_healthz_p50" "$R_healthz_p99" - - - - "$R_healthz_err"
+printf "$fmt" "GET /healthz (floor)" "$R_healthz_rps" "$R_healthz_p50" "$R_healthz_p99" - - - - "$R_healthz_crmus" "$R_healthz_pgus" "$R_healthz_err"
 for op in "${ops[@]}"; do
     if [ "$contacts" != yes ]; then
         # shellcheck disable=SC2059
-        printf "$fmt" "${label[$op]}" skipped - - "$R_healthz_rps" - - - -
+        printf "$fmt" "${label[$op]}" skipped - - "$R_healthz_rps" - - - - - -
         continue
     fi
     rps=$(val "R_${op}_rps") sql=$(val "S_${op}") http=$(val "R_healthz_${op}_rps")
@@ -206,7 +223,7 @@ for op in "${ops[@]}"; do
         "$http" "$sql" "$rps")
     # shellcheck disable=SC2059
     printf "$fmt" "${label[$op]}" "$rps" "$(val "R_${op}_p50")" "$(val "R_${op}_p99")" \
-        "$http" "$sql" "$floor" "$ratio" "$(val "R_${op}_err")"
+        "$http" "$sql" "$floor" "$ratio" "$(val "R_${op}_crmus")" "$(val "R_${op}_pgus")" "$(val "R_${op}_err")"
 done
 if [ "$contacts" = yes ]; then
     echo
