@@ -16,33 +16,36 @@ extension RecordStore {
             """)
         countBuilder.append("SELECT count(*) FROM \(schema.table) t WHERE \(countConditions.joined(separator: " AND "))")
 
-        return try await database.withScope(principal.scope) { connection in
+        // The connection goes back to the pool before the page is written.
+        let (rows, total) = try await database.withScope(principal.scope) { connection -> ([PostgresRow], Int?) in
             var rows: [PostgresRow] = []
             for try await row in try await builder.run(on: connection, logger: logger) { rows.append(row) }
-            // One row more than the page was asked for: there is a next page.
-            let hasMore = rows.count > query.limit
-            if hasMore { rows.removeLast() }
-            var body = JSONWriter(capacity: 256 + rows.count * 512)
-            body.raw("{\"data\":[")
-            for (index, row) in rows.enumerated() {
-                if index > 0 { body.raw(",") }
-                try schema.columns.write(row, into: &body)
-            }
-            body.raw("],\"nextCursor\":")
-            if hasMore, let last = rows.last {
-                body.string(Base64URL.encode(try cursor(after: last, columns: schema.columns.count)))
-            } else {
-                body.raw("null")
-            }
-            if query.includeTotal {
-                var total = 0
-                for try await row in try await countBuilder.run(on: connection, logger: logger) { total = try row.decode(Int.self) }
-                body.raw(",\"total\":")
-                body.integer(total)
-            }
-            body.raw("}")
-            return body.text
+            guard query.includeTotal else { return (rows, nil) }
+            var total = 0
+            for try await row in try await countBuilder.run(on: connection, logger: logger) { total = try row.decode(Int.self) }
+            return (rows, total)
         }
+        // One row more than the page was asked for: there is a next page.
+        let hasMore = rows.count > query.limit
+        let page = rows.prefix(query.limit)
+        var body = JSONWriter(capacity: 256 + page.count * 512)
+        body.raw("{\"data\":[")
+        for (index, row) in page.enumerated() {
+            if index > 0 { body.raw(",") }
+            try schema.columns.write(row, into: &body)
+        }
+        body.raw("],\"nextCursor\":")
+        if hasMore, let last = page.last {
+            body.string(Base64URL.encode(try cursor(after: last, columns: schema.columns.count)))
+        } else {
+            body.raw("null")
+        }
+        if let total {
+            body.raw(",\"total\":")
+            body.integer(total)
+        }
+        body.raw("}")
+        return body.text
     }
 
     /// The cursor after `row`: a JSON array of its sort values and id (the cells after the
