@@ -79,7 +79,7 @@ public struct RecordStore: Sendable {
             record["tags"] = record["tags"] ?? .array([])
             let event = try await checkedWrite(
                 schema, &record, previous: nil, custom: custom, principal: principal, depth: depth, tenant: tenant,
-                on: connection)
+                runHooks: watched, on: connection)
             let id = UUID()
             let changes = RecordInput.changes(from: nil, to: record, schema: schema)
             let stored = try await insert(schema, id: id, record, changes: changes, principal: principal, on: connection)
@@ -227,15 +227,16 @@ public struct RecordStore: Sendable {
     /// The part of a create (`previous` nil) or an update between reading the request and
     /// writing: the before-hooks (`before<Create|Update>`, then `beforeSave`), which may change
     /// `record`, then every check of the record it would leave. Returns the hooks' event.
+    /// `runHooks` false: `HookBus.watches` said no handler would act on this write.
     func checkedWrite(
         _ schema: EntitySchema, _ record: inout Record, previous: Record?, custom: [CustomFieldDefinition],
-        principal: Principal, depth: Int, tenant: PluginStates.Tenant, on connection: PostgresConnection
+        principal: Principal, depth: Int, tenant: PluginStates.Tenant, runHooks: Bool = true, on connection: PostgresConnection
     ) async throws -> HookEvent {
-        let changed = Set(RecordInput.changes(from: previous, to: record, schema: schema).keys)
+        let changed = runHooks ? Set(RecordInput.changes(from: previous, to: record, schema: schema).keys) : []
         let event = HookEvent(
             name: "\(schema.name).before\(previous == nil ? "Create" : "Update")", entity: schema.name, phase: .before,
             record: record, previous: previous, changed: changed, actor: principal, depth: depth)
-        let checked = try await runBefore(event, also: "\(schema.name).beforeSave", tenant: tenant, on: connection)
+        let checked = runHooks ? try await runBefore(event, also: "\(schema.name).beforeSave", tenant: tenant, on: connection) : event
         record = checked.record
         try RecordInput.validateComplete(&record, schema: schema)
         try await applyCustomFields(&record, custom, creating: previous == nil)
