@@ -53,14 +53,6 @@ public final class HookBus: Sendable {
         return false
     }
 
-    /// Whether any handler could run for events of `entity` (a write without handlers can skip
-    /// its transaction).
-    public func hasHandlers(forEntity entity: String) -> Bool {
-        subscriptions.withLock { list in
-            list.contains { $0.event == nil || $0.event?.hasPrefix(entity + ".") == true }
-        }
-    }
-
     /// Runs the handlers of `event.name` whose plugin is enabled (`enabled[pluginID]`; plugins
     /// not listed, such as the kernel's own, always run).
     public func run(_ event: inout HookEvent, enabled: [String: Bool], on connection: PostgresConnection) async throws {
