@@ -17,10 +17,10 @@ extension RecordStore {
         }
         columns += ["custom", "tags"]
         values.append(builder.bind((record["custom"] ?? .object([:])).serialized(), as: "jsonb"))
-        let tags = builder.bind(SQLBuilder.arrayLiteral(tagNames(record)), as: "text[]")
-        values.append(tags)
+        let tags = bindTags(record, org: org, &builder)
+        values.append(tags.placeholder)
         builder.append("""
-            WITH \(tagsSQL(record, org: org, tags: tags))row AS (
+            WITH \(tags.cte)row AS (
                 INSERT INTO \(schema.table) (\(columns.joined(separator: ", "))) VALUES (\(values.joined(separator: ", "))) RETURNING *
             ), hist AS (
                 \(historySQL(&builder, schema, action: "create", changes: changes, principal: principal))
@@ -43,12 +43,12 @@ extension RecordStore {
             assignments.append("\(field.column) = \(bindValue(&builder, field, record[field.name]))")
         }
         assignments.append("custom = \(builder.bind((record["custom"] ?? .object([:])).serialized(), as: "jsonb"))")
-        let tags = builder.bind(SQLBuilder.arrayLiteral(tagNames(record)), as: "text[]")
-        assignments.append("tags = \(tags)")
+        let tags = bindTags(record, org: org, &builder)
+        assignments.append("tags = \(tags.placeholder)")
         assignments.append("version = t.version + 1")
         assignments.append("updated_at = clock_timestamp()")
         builder.append("""
-            WITH \(tagsSQL(record, org: org, tags: tags))row AS (
+            WITH \(tags.cte)row AS (
                 UPDATE \(schema.table) t SET \(assignments.joined(separator: ", "))
                 WHERE t.org_id = \(org) AND t.id = \(recordID) AND t.deleted_at IS NULL RETURNING t.*
             ), hist AS (
@@ -87,12 +87,14 @@ extension RecordStore {
         (record["tags"]?.arrayValue ?? []).compactMap(\.stringValue)
     }
 
-    /// The part of a write statement that adds the record's tags to the organization's list —
-    /// none for a record without tags: even inserting no rows, the CTE opened the tags table and
-    /// its indexes on every write.
-    func tagsSQL(_ record: Record, org: String, tags: String) -> String {
-        guard !tagNames(record).isEmpty else { return "" }
-        return "tagged AS (INSERT INTO tags (org_id, name) SELECT \(org), unnest(\(tags)) ON CONFLICT DO NOTHING), "
+    /// Binds the record's tags (for its `tags` column) and returns the placeholder, with the part
+    /// of a write statement that adds them to the organization's list — none for a record without
+    /// tags: even inserting no rows, that CTE opened the tags table and its indexes on every write.
+    func bindTags(_ record: Record, org: String, _ builder: inout SQLBuilder) -> (placeholder: String, cte: String) {
+        let names = tagNames(record)
+        let placeholder = builder.bind(SQLBuilder.arrayLiteral(names), as: "text[]")
+        guard !names.isEmpty else { return (placeholder, "") }
+        return (placeholder, "tagged AS (INSERT INTO tags (org_id, name) SELECT \(org), unnest(\(placeholder)) ON CONFLICT DO NOTHING), ")
     }
 
     /// The `INSERT INTO record_history … FROM row` part of a write statement.
