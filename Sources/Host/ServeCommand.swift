@@ -26,7 +26,7 @@ struct MigrateCommand: AsyncParsableCommand {
             let sets = CRMServer.migrationSets(for: launcher.registry)
             let applied = try await withThrowingTaskGroup(of: [String].self) { group in
                 group.addTask {
-                    await database.client.run()
+                    await database.run()
                     return []
                 }
                 let applied = try await Migrator(client: database.client, logger: launcher.logger).migrate(sets)

@@ -89,7 +89,7 @@ public struct CRMServer: Sendable {
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [database.client, startup, listener] + background.all,
+            services: [database, startup, listener] + background.all,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info("listening", metadata: ["address": "http://\(host):\(port)"])

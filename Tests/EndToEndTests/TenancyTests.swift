@@ -205,6 +205,45 @@ import TestSupport
         #expect(try await a.send(.DELETE, "/members/\(b.userID)").status == 404)
     }
 
+    /// Requests of several tenants at once share the server's pooled connections (a pool per
+    /// event loop, each connection's session set to the tenant of its last query): none may run
+    /// with another tenant's setting. A stale setting shows as a 500 (row-level security refusing
+    /// the insert) or as a page missing the tenant's own records; a foreign record, as a leak.
+    @Test func concurrentTenantsNeverShareASessionSetting() async throws {
+        let server = try await SharedServer.shared.server()
+        var tenants: [Session] = []
+        for _ in 0..<3 { tenants.append(try await Session.register(on: server)) }
+        let created = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
+            for (index, tenant) in tenants.enumerated() {
+                for worker in 0..<4 {
+                    group.addTask {
+                        var ids: [String] = []
+                        for round in 0..<8 {
+                            let name = JSONValue.string("t\(index)w\(worker)r\(round)")
+                            let response = try await tenant.send(.POST, "/contacts", ["firstName": name])
+                            #expect(response.status == 201, "\(response.text)")
+                            if let id = response.json?["id"]?.stringValue { ids.append(id) }
+                            let page = try await tenant.get("/contacts?limit=100")
+                            #expect(page.status == 200, "\(page.text)")
+                            let seen = Set(page.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? [])
+                            #expect(ids.allSatisfy(seen.contains), "tenant \(index) misses its own records")
+                        }
+                        return (index, ids)
+                    }
+                }
+            }
+            var created = Array(repeating: Set<String>(), count: tenants.count)
+            for try await (index, ids) in group { created[index].formUnion(ids) }
+            return created
+        }
+        for (index, tenant) in tenants.enumerated() {
+            let page = try await tenant.get("/contacts?limit=100")
+            let seen = Set(page.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? [])
+            #expect(created[index].count == 32)
+            #expect(seen == created[index], "tenant \(index) sees exactly its own contacts")
+        }
+    }
+
     @Test func withoutATenantSettingTheApplicationRoleSeesNoTenantRows() async throws {
         let database = try await SharedServer.shared.database()
         _ = try await Session.register(on: try await SharedServer.shared.server())

@@ -56,6 +56,18 @@ import Testing
         #expect(url.tls == .require)
     }
 
+    @Test func aDatabaseURLMayNameAUnixSocketDirectory() throws {
+        let local = try DatabaseURL(parsing: "postgres://crm:secret@/crm?host=/run/postgresql")
+        #expect(local.endpoint == .socket(path: "/run/postgresql/.s.PGSQL.5432"))
+        #expect(local.password == "secret")
+        // The directory wins over a host name; the port names the socket file.
+        let other = try DatabaseURL(parsing: "postgres://crm@localhost:6543/crm?host=/tmp/pg/")
+        #expect(other.endpoint == .socket(path: "/tmp/pg/.s.PGSQL.6543"))
+        for bad in ["postgres://crm@/crm?host=relative/dir", "postgres://crm@/crm?host=", "postgres://crm@/crm"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try DatabaseURL(parsing: bad) }
+        }
+    }
+
     @Test func productionRequiresSecrets() {
         #expect(throws: ConfigurationError.self) {
             try CRMConfiguration(environment: ["CRM_ENV": "production"])

@@ -13,7 +13,7 @@ import TestSupport
         let database = Database(url: test.appURL, logger: TestDatabase.logger, poolSize: 1, maximumConnections: 1)
         let scope = TenantScope(organizationID: UUID(), userID: UUID())
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            group.addTask { await database.run() }
             group.addTask {
                 let ids = try await database.transaction(scope) { outer in
                     let inner = try await database.withScope(scope) { connection in

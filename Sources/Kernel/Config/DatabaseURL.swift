@@ -25,7 +25,9 @@ public struct DatabaseURL: Sendable, Equatable {
         self.tls = tls
     }
 
-    /// Parses `postgres://` / `postgresql://` URLs; `?sslmode=disable|prefer|require`.
+    /// Parses `postgres://` / `postgresql://` URLs; `?sslmode=disable|prefer|require`, and
+    /// libpq's `?host=/directory` for a Unix socket (`/directory/.s.PGSQL.<port>`; the URL's
+    /// own host may then be empty: `postgres://user@/db?host=/run/postgresql`).
     public init(parsing raw: String) throws {
         func fail(_ why: String) -> ConfigurationError {
             ConfigurationError("DATABASE_URL", "is malformed: \(why) (expected postgres://user:password@host:5432/database)")
@@ -34,22 +36,38 @@ public struct DatabaseURL: Sendable, Equatable {
         guard let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme) else {
             throw fail("the scheme must be postgres://")
         }
-        guard let host = components.host, !host.isEmpty else { throw fail("no host") }
         guard let user = components.user, !user.isEmpty else { throw fail("no user name") }
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty, !database.contains("/") else { throw fail("no database name") }
         let port = components.port ?? 5432
         guard (1...65535).contains(port) else { throw fail("port out of range") }
         var tls = TLSMode.disable
+        var socketDirectory: String?
         for item in components.queryItems ?? [] {
-            guard item.name == "sslmode" else { throw fail("unknown parameter '\(item.name)'") }
-            guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
-                throw fail("sslmode must be disable, prefer or require")
+            switch item.name {
+            case "sslmode":
+                guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
+                    throw fail("sslmode must be disable, prefer or require")
+                }
+                tls = mode
+            case "host":
+                guard let directory = item.value, directory.hasPrefix("/") else {
+                    throw fail("host must be the absolute path of a Unix socket directory")
+                }
+                socketDirectory = directory
+            default:
+                throw fail("unknown parameter '\(item.name)'")
             }
-            tls = mode
+        }
+        let endpoint: Endpoint
+        if let socketDirectory {
+            endpoint = .socket(path: "\(socketDirectory.hasSuffix("/") ? String(socketDirectory.dropLast()) : socketDirectory)/.s.PGSQL.\(port)")
+        } else {
+            guard let host = components.host, !host.isEmpty else { throw fail("no host") }
+            endpoint = .tcp(host: host, port: port)
         }
         self.init(
-            endpoint: .tcp(host: host, port: port),
+            endpoint: endpoint,
             username: user.removingPercentEncoding ?? user,
             password: components.password.map { $0.removingPercentEncoding ?? $0 },
             database: database.removingPercentEncoding ?? database,
