@@ -24,6 +24,8 @@ enum EventLoopExecutor {
 
     /// Installs the hook; `false` if the runtime has none or someone else installed one.
     static func install() -> Bool {
+        // The hook variable holds one nullable function pointer.
+        guard MemoryLayout<EnqueueGlobalHook?>.size == MemoryLayout<UnsafeRawPointer>.size else { return false }
         guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "swift_task_enqueueGlobal_hook") else { return false }
         let hook = symbol.assumingMemoryBound(to: EnqueueGlobalHook?.self)
         guard hook.pointee == nil else { return false }

@@ -12,8 +12,8 @@ import Synchronization
 /// Requests take their connection from **the pool of the event loop they run on** (`loopPools`),
 /// whose connections live on that same loop: a request's HTTP I/O, its queries and its response
 /// then never change threads. With one shared pool, half the queries came back on the other
-/// loop, and every such hop (a task enqueued on another thread, an eventfd wake-up, a context
-/// switch) cost more than the query. In a same-time A/B on 2 cores (wrk -c32), a list of 25 went
+/// loop, and each such hop is a task enqueued on another thread, an eventfd wake-up and a
+/// context switch, twice per query. In a same-time A/B on 2 cores (wrk -c32), a list of 25 went
 /// from 2.0–2.4k to 3.6–3.9k req/s and a GET by id from 5.0–5.7k to 6.7–7.2k. Work that runs off
 /// the event loops, and the long-lived connections (migrations, LISTEN, readiness pings), use
 /// `client`, a shared pool.
@@ -44,17 +44,19 @@ public struct Database: Sendable, Service {
     public init(url: DatabaseURL, logger: Logger, poolSize: Int = Database.defaultPoolSize, maximumConnections: Int? = nil) {
         let base = url.clientConfiguration()
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        // `maximumConnections` (tests) caps the shared pool, and each loop's pool at its share.
+        let perLoopMinimum = (poolSize + loops.count - 1) / loops.count
         var perLoop = base
-        perLoop.options.minimumConnections = (poolSize + loops.count - 1) / loops.count
+        perLoop.options.minimumConnections = perLoopMinimum
         perLoop.options.maximumConnections =
-            maximumConnections.map { max(1, $0 / loops.count) } ?? max(20, 2 * perLoop.options.minimumConnections)
+            max(perLoopMinimum, maximumConnections.map { $0 / loops.count } ?? max(20, 2 * perLoopMinimum))
         var pools: [ObjectIdentifier: Pool] = [:]
         for loop in loops {
             pools[ObjectIdentifier(loop)] = Pool(PostgresClient(configuration: perLoop, eventLoopGroup: loop, backgroundLogger: logger))
         }
         var shared = base
         shared.options.minimumConnections = 1
-        shared.options.maximumConnections = maximumConnections ?? max(40, 2 * poolSize)
+        shared.options.maximumConnections = max(1, maximumConnections ?? max(40, 2 * poolSize))
         self.client = PostgresClient(configuration: shared, backgroundLogger: logger)
         self.shared = Pool(client)
         self.loopPools = pools
