@@ -27,6 +27,7 @@ import Testing
         var samples = ["", " ", "ada", "  ada  ", "\n\tada lovelace\r\n", "\u{00A0}ada\u{3000}", "a\u{2028}", "\u{200B}a\u{200B}"]
         for value in Array(UInt32(0)...0x3100) + Array(0xFE00...0xFFFF) + [0x1F600, 0xE0020] {
             guard let scalar = Unicode.Scalar(value) else { continue }
+            #expect(scalar.isWhiteSpace == scalar.properties.isWhitespace, "U+\(String(value, radix: 16))")
             samples.append("\(scalar)x\(scalar)y\(scalar)")
         }
         for sample in samples {

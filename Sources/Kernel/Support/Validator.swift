@@ -57,7 +57,7 @@ public struct Validator {
         var firstInnerDot: Int?  // the domain's first dot after its first scalar
         var previous: Unicode.Scalar?
         for scalar in value.unicodeScalars {
-            if scalar.properties.isWhitespace || (scalar == "." && previous == ".") { return false }
+            if scalar.isWhiteSpace || (scalar == "." && previous == ".") { return false }
             previous = scalar
             if scalar == "@" {
                 ats += 1
@@ -87,10 +87,18 @@ extension String {
     /// a create's CPU for one email).
     public var trimmed: String {
         let scalars = unicodeScalars
-        let isSpace = { (scalar: Unicode.Scalar) in scalar.properties.isWhitespace || scalar.value == 0x200B }
+        let isSpace = { (scalar: Unicode.Scalar) in scalar.isWhiteSpace || scalar.value == 0x200B }
         guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) })
         else { return "" }
         if first == scalars.startIndex && last == scalars.index(before: scalars.endIndex) { return self }
         return String(scalars[first...last])
+    }
+}
+
+extension Unicode.Scalar {
+    /// Unicode's White_Space property, with ASCII (tab to carriage return, space) answered
+    /// without a lookup in the property tables: an email is checked scalar by scalar.
+    var isWhiteSpace: Bool {
+        value < 0x80 ? value == 0x20 || (0x09...0x0D).contains(value) : properties.isWhitespace
     }
 }
