@@ -50,7 +50,7 @@ final class HostCalls: @unchecked Sendable {
         switch fn {
         case "get":
             let schema = try entity(args, 0)
-            guard let id = args.count > 1 ? args[1].stringValue.flatMap(UUID.init(uuidString:)) : nil else { return .null }
+            guard let id = args.count > 1 ? args[1].stringValue.flatMap(UUID.init(text:)) : nil else { return .null }
             do {
                 return try await store.get(schema, id: id, principal: principal).record.asJSON
             } catch let error as APIError where error.code == .notFound {
@@ -116,7 +116,7 @@ final class HostCalls: @unchecked Sendable {
         if fn == "create" {
             fields = (args.count > 1 ? args[1].objectValue : nil) ?? [:]
         } else {
-            guard args.count > 1, let parsed = args[1].stringValue.flatMap(UUID.init(uuidString:)) else {
+            guard args.count > 1, let parsed = args[1].stringValue.flatMap(UUID.init(text:)) else {
                 throw CallError(message: "the second argument is the record id")
             }
             id = parsed

@@ -99,7 +99,7 @@ struct ScriptStore: Sendable {
     /// record away either, since the record is not part of the write's transaction.
     func recordRun(_ organizationID: UUID, script: String, event: String, recordID: JSONValue?, result: RunResult) async {
         let run = PendingRun(
-            org: organizationID, script: script, event: event, recordID: recordID?.stringValue.flatMap(UUID.init(uuidString:)),
+            org: organizationID, script: script, event: event, recordID: recordID?.stringValue.flatMap(UUID.init(text:)),
             outcome: result.outcome.rawValue, error: result.failure?.message, durationMs: result.durationMs,
             logs: JSONValue.array(result.logs.map(JSONValue.string)))
         pending.append(run)

@@ -72,7 +72,7 @@ struct ScriptDispatcher: Sendable {
         if event.phase == .after {
             // Durable: the job commits with the change, or neither does.
             let payload = ScriptEvents.json(event).serialized()
-            let recordID = event.record["id"]?.stringValue.flatMap(UUID.init(uuidString:))
+            let recordID = event.record["id"]?.stringValue.flatMap(UUID.init(text:))
             for entry in handlers {
                 try await connection.query(
                     """

@@ -34,4 +34,31 @@ import Testing
             #expect(sample.trimmed == sample.trimmingCharacters(in: .whitespacesAndNewlines), "\(sample.unicodeScalars.map(\.value))")
         }
     }
+
+    /// `UUID.text` is Foundation's `uuidString.lowercased()`; `UUID(text:)` reads the same ids as
+    /// `UUID(uuidString:)`, and nothing else.
+    @Test func uuidTextIsFoundationsForm() {
+        for _ in 0..<200 {
+            let id = UUID()
+            #expect(id.text == id.uuidString.lowercased())
+            #expect(UUID(text: id.text) == id)
+            #expect(UUID(text: id.uuidString) == id)
+        }
+        let good = "0f8fad5b-d9cb-469f-a165-70867728950e"
+        var samples = [good, good.uppercased(), "", "0f8fad5b", good + "0", " " + good, good + " ", String(good.dropLast()),
+                       good.replacingOccurrences(of: "-", with: ""), good.replacingOccurrences(of: "-", with: "_"),
+                       "0f8fad5bd-9cb-469f-a165-70867728950e", "{\(good)}", "0f8fad5b-d9cb-469f-a165-70867728950\u{0}"]
+        // Every single-character change, including non-ASCII and multi-byte ones.
+        for index in good.indices {
+            for replacement in ["g", "G", "-", "0", "F", "é", "٣", "\u{0}", "x"] {
+                samples.append(good.replacingCharacters(in: index...index, with: replacement))
+            }
+        }
+        for sample in samples {
+            // Foundation's sscanf also takes signs, "0x" and a stray last character ("-f8fad5b-…",
+            // "0x8fad5b-…", "…950x"): those are not ids, and are refused here.
+            let canonical = sample.wholeMatch(of: /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/) != nil
+            #expect(UUID(text: sample) == (canonical ? UUID(uuidString: sample) : nil), "\(sample)")
+        }
+    }
 }

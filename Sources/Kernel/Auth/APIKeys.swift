@@ -15,7 +15,7 @@ public struct APIKeys: Sendable {
 
     public static func generate(organizationID: UUID) -> Created {
         let secret = SecretToken.generate()
-        let org = organizationID.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let org = organizationID.text.replacingOccurrences(of: "-", with: "")
         let key = "crm_\(secret)_\(org)"
         return Created(key: key, prefix: String(key.prefix(12)))
     }
@@ -27,7 +27,7 @@ public struct APIKeys: Sendable {
         guard key.dropLast(32).hasSuffix("_") else { return nil }
         let dashed = String(hex[0..<8]) + "-" + String(hex[8..<12]) + "-" + String(hex[12..<16]) + "-"
             + String(hex[16..<20]) + "-" + String(hex[20..<32])
-        return UUID(uuidString: dashed)
+        return UUID(text: dashed)
     }
 
     /// The principal of a live key; nil when the key is unknown or revoked.

@@ -42,14 +42,14 @@ public struct AccessTokens: Sendable {
     public func issue(userID: UUID, organizationID: UUID, role: Role, now: Date = Date()) async throws -> String {
         let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))  // NumericDate in whole seconds
         let claims = AccessClaims(
-            sub: SubjectClaim(value: userID.uuidString.lowercased()),
-            org: organizationID.uuidString.lowercased(),
+            sub: SubjectClaim(value: userID.text),
+            org: organizationID.text,
             role: role.rawValue,
             iat: IssuedAtClaim(value: now),
             exp: ExpirationClaim(value: now.addingTimeInterval(Self.lifetime)),
             iss: IssuerClaim(value: issuer),
             aud: AudienceClaim(value: [Self.audience]),
-            jti: IDClaim(value: UUID().uuidString.lowercased()))
+            jti: IDClaim(value: UUID().text))
         var header = JWTHeader()
         header.typ = "at+jwt"
         return try await keys.sign(claims, header: header)
@@ -71,7 +71,7 @@ public struct AccessTokens: Sendable {
             throw invalid
         }
         guard claims.iss.value == issuer, claims.aud.value.contains(Self.audience),
-            let user = UUID(uuidString: claims.sub.value), let org = UUID(uuidString: claims.org),
+            let user = UUID(text: claims.sub.value), let org = UUID(text: claims.org),
             let role = Role(rawValue: claims.role)
         else { throw invalid }
         let principal = Principal(kind: .user(user), organizationID: org, role: role)

@@ -137,7 +137,7 @@ struct AuthRoutes {
         guard body.email.utf8.count <= 320, body.password.utf8.count <= 1024 else { throw rejected }
         let wantedOrg: UUID?
         if let raw = body.organizationId {
-            guard let id = UUID(uuidString: raw) else {
+            guard let id = UUID(text: raw) else {
                 throw APIError.validation([FieldError(field: "organizationId", code: "invalid", message: "must be a UUID")])
             }
             wantedOrg = id
@@ -244,7 +244,7 @@ struct AuthRoutes {
 
     func switchOrganization(_ request: Request, _ context: CRMRequestContext, _ principal: Principal) async throws -> Response {
         let body = try await JSONBody.decode(SwitchBody.self, request, context: context, allowedKeys: ["organizationId"])
-        guard let target = UUID(uuidString: body.organizationId) else {
+        guard let target = UUID(text: body.organizationId) else {
             throw APIError.validation([FieldError(field: "organizationId", code: "invalid", message: "must be a UUID")])
         }
         guard let userID = principal.userID else { throw APIError.forbidden("API keys cannot switch organizations") }

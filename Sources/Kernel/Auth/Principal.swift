@@ -29,8 +29,8 @@ public struct Principal: Sendable, Equatable {
     /// The rate-limit and audit identity: `user:<id>` or `key:<id>`.
     public var actorKey: String {
         switch kind {
-        case .user(let id): return "user:\(id.uuidString.lowercased())"
-        case .apiKey(let id): return "key:\(id.uuidString.lowercased())"
+        case .user(let id): return "user:\(id.text)"
+        case .apiKey(let id): return "key:\(id.text)"
         case .script(let name): return "script:\(name)"
         }
     }

@@ -91,7 +91,7 @@ public struct APIRoutes {
 extension CRMRequestContext {
     /// A path parameter that must be a UUID; anything else is a 404 (no such resource).
     public func uuidParameter(_ name: String) throws -> UUID {
-        guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else {
+        guard let raw = parameters.get(name), let id = UUID(text: raw) else {
             throw APIError.notFound("no \(name) '\(parameters.get(name) ?? "")'")
         }
         return id

@@ -14,7 +14,7 @@ public struct RequestIDMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
-        let id = request.headers[.requestID].flatMap(Self.acceptable) ?? UUID().uuidString.lowercased()
+        let id = request.headers[.requestID].flatMap(Self.acceptable) ?? UUID().text
         context.requestID = id
         // Changing a logger's metadata is not free (handlers re-render it): only when the
         // request's lines are logged at all.

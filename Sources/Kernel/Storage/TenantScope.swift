@@ -35,8 +35,8 @@ final class ConnectionScopes: Sendable {
         let current = scopes.withLock { $0[connection.id] }
         guard current != scope else { return }
         scopes.withLock { _ = $0.removeValue(forKey: connection.id) }
-        let org = scope.organizationID?.uuidString.lowercased() ?? ""
-        let user = scope.userID?.uuidString.lowercased() ?? ""
+        let org = scope.organizationID?.text ?? ""
+        let user = scope.userID?.text ?? ""
         let worker = scope.worker ? "on" : ""
         try await connection.query(
             """

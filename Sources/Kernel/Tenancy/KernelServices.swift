@@ -76,7 +76,7 @@ public struct KernelServices: Sendable {
     func tokenPair(
         user: UserView, organization: OrganizationView, role: Role, family: UUID? = nil, on connection: PostgresConnection
     ) async throws -> TokenPairView {
-        guard let userID = UUID(uuidString: user.id), let orgID = UUID(uuidString: organization.id) else {
+        guard let userID = UUID(text: user.id), let orgID = UUID(text: organization.id) else {
             throw APIError.internalError()
         }
         let refresh = try await refreshTokens.issue(

@@ -103,7 +103,7 @@ public struct TenantChangeListener: Service {
                         states.invalidateAll()
                         onChange(nil)
                         for try await notification in notifications {
-                            if let id = UUID(uuidString: notification.payload) {
+                            if let id = UUID(text: notification.payload) {
                                 states.invalidate(id)
                                 onChange(id)
                             }

@@ -164,7 +164,7 @@ struct CustomFieldRoutes {
                     try await connection.query(
                         """
                         INSERT INTO custom_field_definitions (org_id, id, entity, key, label, type, required, options, default_value, validation, formula)
-                        VALUES (\(org), \(UUID(uuidString: definition.id)), \(definition.entity), \(definition.key), \(definition.label), \(definition.type),
+                        VALUES (\(org), \(UUID(text: definition.id)), \(definition.entity), \(definition.key), \(definition.label), \(definition.type),
                                 \(definition.required), \(options)::jsonb, \(defaultValue)::jsonb, \(validation)::jsonb, \(definition.formula))
                         """, logger: logger)
                 } catch where SQLState.isUniqueViolation(error) {
@@ -176,7 +176,7 @@ struct CustomFieldRoutes {
                     UPDATE custom_field_definitions SET label = \(definition.label), type = \(definition.type), required = \(definition.required),
                         options = \(options)::jsonb, default_value = \(defaultValue)::jsonb, validation = \(validation)::jsonb,
                         formula = \(definition.formula), updated_at = now()
-                    WHERE org_id = \(org) AND id = \(UUID(uuidString: definition.id))
+                    WHERE org_id = \(org) AND id = \(UUID(text: definition.id))
                     """, logger: logger)
             }
             try await PluginStates.notifyChanged(org, on: connection, logger: logger)
@@ -258,7 +258,7 @@ struct CustomFieldRoutes {
             try await connection.query(PostgresQuery(
                 unsafeSQL: "UPDATE \(schema.table) SET custom = custom - $2 WHERE org_id = $1 AND custom ? $2", binds: update), logger: logger)
             try await connection.query(
-                "DELETE FROM custom_field_definitions WHERE org_id = \(org) AND id = \(UUID(uuidString: definition.id))", logger: logger)
+                "DELETE FROM custom_field_definitions WHERE org_id = \(org) AND id = \(UUID(text: definition.id))", logger: logger)
             try await PluginStates.notifyChanged(org, on: connection, logger: logger)
         }
         announceChange(org)

@@ -13,7 +13,7 @@ struct DealMoveRoute {
             let id = try context.uuidParameter("id")
             struct Body: Decodable { let stageId: String }
             let body = try await JSONBody.decode(Body.self, request, context: context, allowedKeys: ["stageId"])
-            guard let stage = UUID(uuidString: body.stageId) else {
+            guard let stage = UUID(text: body.stageId) else {
                 throw APIError.validation([FieldError(field: "stageId", code: "invalid_reference", message: "must be a stage id")])
             }
             // pipelineId null: the rules take the stage's pipeline.

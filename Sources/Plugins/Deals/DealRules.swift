@@ -18,8 +18,8 @@ struct DealRules: Sendable {
             let rows = try await connection.query("SELECT currency FROM organizations WHERE id = \(org)", logger: logger)
             for try await currency in rows.decode(String.self) { record["currency"] = .string(currency) }
         }
-        let pipelineID = record["pipelineId"]?.stringValue.flatMap(UUID.init(uuidString:))
-        if let stageID = record["stageId"]?.stringValue.flatMap(UUID.init(uuidString:)) {
+        let pipelineID = record["pipelineId"]?.stringValue.flatMap(UUID.init(text:))
+        if let stageID = record["stageId"]?.stringValue.flatMap(UUID.init(text:)) {
             guard let stage = try await pipelines.stage(org, stageID, on: connection) else {
                 throw APIError.validation([FieldError(field: "stageId", code: "invalid_reference", message: "is not a stage of this organization")])
             }
@@ -42,8 +42,8 @@ struct DealRules: Sendable {
 
     func trackStage(_ event: HookEvent, on connection: PostgresConnection) async throws {
         let org = event.organizationID
-        guard let dealID = event.record["id"]?.stringValue.flatMap(UUID.init(uuidString:)),
-            let stageID = event.record["stageId"]?.stringValue.flatMap(UUID.init(uuidString:))
+        guard let dealID = event.record["id"]?.stringValue.flatMap(UUID.init(text:)),
+            let stageID = event.record["stageId"]?.stringValue.flatMap(UUID.init(text:))
         else { return }
         let previousStage = event.previous?["stageId"]?.stringValue
         guard previousStage != stageID.text else { return }

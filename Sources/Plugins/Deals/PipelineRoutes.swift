@@ -70,10 +70,10 @@ struct PipelineRoutes {
         }
         if let stages {
             let keep = Set(stages.map(\.id))
-            let removed = current.stages.filter { !keep.contains($0.id) }.compactMap { UUID(uuidString: $0.id) }
+            let removed = current.stages.filter { !keep.contains($0.id) }.compactMap { UUID(text: $0.id) }
             let known = Set(current.stages.map(\.id))
-            for stage in stages where stage.id.isEmpty == false && !known.contains(stage.id) && UUID(uuidString: stage.id) != nil {
-                if try await pipelines.stage(org, UUID(uuidString: stage.id)!, on: connection) != nil {
+            for stage in stages where stage.id.isEmpty == false && !known.contains(stage.id) && UUID(text: stage.id) != nil {
+                if try await pipelines.stage(org, UUID(text: stage.id)!, on: connection) != nil {
                     throw APIError.validation([FieldError(field: "stages", code: "invalid_reference", message: "stage \(stage.id) belongs to another pipeline")])
                 }
             }
@@ -83,7 +83,7 @@ struct PipelineRoutes {
                 try await connection.query("DELETE FROM stages WHERE org_id = \(org) AND id = ANY(\(removed))", logger: logger)
             }
             for stage in stages {
-                if known.contains(stage.id), let stageID = UUID(uuidString: stage.id) {
+                if known.contains(stage.id), let stageID = UUID(text: stage.id) {
                     try await connection.query(
                         """
                         UPDATE stages SET name = \(stage.name), position = \(stage.position), probability = \(stage.probability), kind = \(stage.kind)
@@ -155,7 +155,7 @@ struct PipelineRoutes {
                     }
                     var id = UUID().text
                     if let raw = stage["id"] {
-                        if let text = raw.stringValue, let parsed = UUID(uuidString: text) { id = parsed.text } else {
+                        if let text = raw.stringValue, let parsed = UUID(text: text) { id = parsed.text } else {
                             errors.append(FieldError(field: "\(field).id", code: "invalid_reference", message: "must be a stage id"))
                         }
                     }

@@ -50,7 +50,7 @@ struct Pipelines: Sendable {
         try await connection.query(
             """
             INSERT INTO stages (org_id, id, pipeline_id, name, position, probability, kind)
-            VALUES (\(org), \(UUID(uuidString: stage.id) ?? UUID()), \(pipeline), \(stage.name), \(stage.position), \(stage.probability), \(stage.kind))
+            VALUES (\(org), \(UUID(text: stage.id) ?? UUID()), \(pipeline), \(stage.name), \(stage.position), \(stage.probability), \(stage.kind))
             """, logger: logger)
     }
 

@@ -12,7 +12,7 @@ public struct ReferenceFieldType: FieldType {
     public var jsonType: String { "string" }
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
-        guard case .string(let text) = value, let id = UUID(uuidString: text) else {
+        guard case .string(let text) = value, let id = UUID(text: text) else {
             throw FieldError(field: field.name, code: "invalid_reference", message: "must be the id (UUID) of a \(target) record")
         }
         return .string(id.text)
@@ -35,7 +35,7 @@ public struct ReferenceListFieldType: FieldType {
         var seen = Set<String>()
         var ids: [JSONValue] = []
         for item in items {
-            guard case .string(let text) = item, let id = UUID(uuidString: text) else {
+            guard case .string(let text) = item, let id = UUID(text: text) else {
                 throw FieldError(field: field.name, code: "invalid_reference", message: "must hold ids (UUIDs) of \(target) records")
             }
             if seen.insert(id.text).inserted { ids.append(.string(id.text)) }
@@ -48,6 +48,6 @@ public struct ReferenceListFieldType: FieldType {
     }
 
     public func filterValue(_ text: String, field: FieldSpec) -> JSONValue? {
-        UUID(uuidString: text).map { .string($0.text) }
+        UUID(text: text).map { .string($0.text) }
     }
 }
