@@ -19,7 +19,7 @@ import Synchronization
 /// `client`, a shared pool.
 public struct Database: Sendable, Service {
     /// The shared pool: migrations, the tenant-change listener, readiness, callers off the loops.
-    public let client: PostgresClient
+    public var client: PostgresClient { shared.client }
     public let logger: Logger
     private let shared: Pool
     private let loopPools: [ObjectIdentifier: Pool]
@@ -57,8 +57,7 @@ public struct Database: Sendable, Service {
         var shared = base
         shared.options.minimumConnections = 1
         shared.options.maximumConnections = max(1, maximumConnections ?? max(40, 2 * poolSize))
-        self.client = PostgresClient(configuration: shared, backgroundLogger: logger)
-        self.shared = Pool(client)
+        self.shared = Pool(PostgresClient(configuration: shared, backgroundLogger: logger))
         self.loopPools = pools
         self.logger = logger
     }

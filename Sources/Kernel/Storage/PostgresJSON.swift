@@ -11,13 +11,7 @@ extension JSONWriter {
     mutating func uuid(_ buffer: ByteBuffer) throws {
         guard buffer.readableBytes == 16 else { throw PostgresJSONError.malformed("uuid") }
         bytes.append(UInt8(ascii: "\""))
-        buffer.withUnsafeReadableBytes { raw in
-            for index in 0..<16 {
-                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
-                bytes.append(Self.hex[Int(raw[index] >> 4)])
-                bytes.append(Self.hex[Int(raw[index] & 0x0F)])
-            }
-        }
+        buffer.withUnsafeReadableBytes { raw in UUID.writeText(of: raw) { bytes.append($0) } }
         bytes.append(UInt8(ascii: "\""))
     }
 

@@ -1,25 +1,29 @@
 import Foundation
 
 extension UUID {
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     /// The lower-case form ids take in the API. Written by hand: `uuidString` formats with
     /// snprintf and `lowercased()` copies the result again, for every id of every request.
     public var text: String {
         withUnsafeBytes(of: uuid) { bytes in
             String(unsafeUninitializedCapacity: 36) { output in
                 var at = 0
-                for index in 0..<16 {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        output[at] = UInt8(ascii: "-")
-                        at += 1
-                    }
-                    output[at] = Self.hexDigits[Int(bytes[index] >> 4)]
-                    output[at + 1] = Self.hexDigits[Int(bytes[index] & 0x0F)]
-                    at += 2
+                Self.writeText(of: bytes) { byte in
+                    output[at] = byte
+                    at += 1
                 }
                 return at
             }
+        }
+    }
+
+    /// 16 bytes in the 8-4-4-4-12 lower-case hex form, one ASCII byte at a time: `text`, and
+    /// `JSONWriter.uuid` for a uuid column read from PostgreSQL.
+    @inline(__always)
+    static func writeText(of bytes: UnsafeRawBufferPointer, _ put: (UInt8) -> Void) {
+        for index in 0..<16 {
+            if index == 4 || index == 6 || index == 8 || index == 10 { put(UInt8(ascii: "-")) }
+            put(JSONWriter.hex[Int(bytes[index] >> 4)])
+            put(JSONWriter.hex[Int(bytes[index] & 0x0F)])
         }
     }
 
