@@ -11,9 +11,12 @@ enum BundledPlugins {
     static func all(environment: [String: String]) throws -> [any CRMPlugin] {
         let limits = try ScriptLimits(environment: environment)
         let lua = try BundledLuaPlugin.load(from: luaPluginsDirectory(environment), limits: limits)
+        // One sandbox: scripts and custom-field expressions share its Lua threads and its
+        // per-tenant bounds.
+        let sandbox = LuaSandbox(limits: limits)
         return [
-            ContactsPlugin(), DealsPlugin(), ActivitiesPlugin(), CustomFieldsPlugin(limits: limits),
-            ScriptingPlugin(limits: limits, bundled: lua),
+            ContactsPlugin(), DealsPlugin(), ActivitiesPlugin(), CustomFieldsPlugin(sandbox: sandbox),
+            ScriptingPlugin(sandbox: sandbox, bundled: lua),
         ]
     }
 

@@ -29,6 +29,7 @@ struct Launcher {
             }
             let cluster = try EmbeddedPostgres(stateDirectory: workingDirectory.appendingPathComponent(".crm"), logger: launcher.logger)
             let url = try await cluster.start()
+            ShutdownDeadline.atForcedExit { cluster.stop() }
             try launcher.fillDevelopmentSecrets(in: cluster.stateDirectory)
             do {
                 try await body(launcher, url)

@@ -9,6 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Launcher.withDatabase { launcher, url in
+            ShutdownDeadline.arm(timeout: launcher.configuration.shutdownTimeoutSeconds, logger: launcher.logger)
             let server = try await launcher.makeServer(databaseURL: url)
             try await server.makeApplication().runService()
         }

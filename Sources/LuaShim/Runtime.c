@@ -1,6 +1,7 @@
 #include "internal.h"
 #include "LuaShim.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,12 +13,25 @@
 
 /* ---- limits ------------------------------------------------------------------------- */
 
-static void limit_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    crm_limits *limits = crm_runtime_of(L)->limits;
-    limits->instructions += 1000;
+/* Set once at shutdown: every run, of every tenant, ends at its next hook or charge. */
+static atomic_int abort_all_runs;
+
+void crm_abort_all_runs(void) { atomic_store(&abort_all_runs, 1); }
+
+static crm_limits *limits_of_state(lua_State *L) {
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return (crm_limits *)ud;
+}
+
+/* Marks the run killed when a limit is spent; raises the kill on `L` (and makes the hook fire
+   at once wherever Lua runs next, so no protected call can carry on). */
+static void enforce(lua_State *L, crm_limits *limits) {
     if (!limits->killed) {
-        if (limits->instruction_limit > 0 && limits->instructions > limits->instruction_limit) {
+        if (atomic_load_explicit(&abort_all_runs, memory_order_relaxed)) {
+            limits->killed = 1;
+            limits->kill_reason = "the server is shutting down";
+        } else if (limits->instruction_limit > 0 && limits->instructions > limits->instruction_limit) {
             limits->killed = 1;
             limits->kill_reason = "instruction limit exceeded";
         } else if (limits->deadline_ms > 0 && crm_now_ms() > limits->deadline_ms) {
@@ -26,11 +40,42 @@ static void limit_hook(lua_State *L, lua_Debug *ar) {
         }
     }
     if (limits->killed) {
-        lua_sethook(L, limit_hook, LUA_MASKCOUNT, 1); /* fire at once wherever it runs next */
+        lua_sethook(L, crm_limit_hook, LUA_MASKCOUNT, 1);
         luaL_error(L, "%s", limits->kill_reason);
     }
 }
 
+void crm_limit_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    crm_limits *limits = limits_of_state(L);
+    limits->instructions += CRM_HOOK_EVERY;
+    enforce(L, limits);
+}
+
+/* Work done in C for the script (pattern matching): time and abort are checked as in the hook;
+   eight steps count as one instruction, so a runaway search also meets the instruction cap. */
+void crm_charge(lua_State *L, int64_t steps) {
+    crm_limits *limits = limits_of_state(L);
+    limits->instructions += steps / 8;
+    enforce(L, limits);
+}
+
+/* Work a C loop is about to do (table.move, insert, …), paid up front: refused when it would
+   overrun the instruction budget, since nothing interrupts it once it has started. */
+void crm_reserve(lua_State *L, int64_t steps) {
+    crm_limits *limits = limits_of_state(L);
+    if (steps < 0) steps = 0;
+    if (limits->instruction_limit > 0 && steps > limits->instruction_limit - limits->instructions) {
+        limits->instructions = limits->instruction_limit + 1;
+    } else {
+        limits->instructions += steps;
+    }
+    enforce(L, limits);
+}
+
+/* Starts a run's budget. The hook stays installed on every thread of the state, the main one
+   included: host code touching script values can reach their metamethods, and those run under
+   the same budget as the handler. */
 static void arm(crm_runtime *runtime, lua_State *thread, int64_t instruction_limit, double time_limit_ms) {
     crm_limits *limits = runtime->limits;
     limits->killed = 0;
@@ -38,7 +83,16 @@ static void arm(crm_runtime *runtime, lua_State *thread, int64_t instruction_lim
     limits->instructions = 0;
     limits->instruction_limit = instruction_limit;
     limits->deadline_ms = time_limit_ms > 0 ? crm_now_ms() + time_limit_ms : 0;
-    lua_sethook(thread, limit_hook, LUA_MASKCOUNT, 1000);
+    lua_sethook(runtime->L, crm_limit_hook, LUA_MASKCOUNT, CRM_HOOK_EVERY);
+    if (thread && thread != runtime->L) lua_sethook(thread, crm_limit_hook, LUA_MASKCOUNT, CRM_HOOK_EVERY);
+}
+
+/* Pushes t[key] without metamethods (t at `index`): host code never calls script code by
+   reading a script's table. */
+static int raw_field(lua_State *L, int index, const char *key) {
+    index = lua_absindex(L, index);
+    lua_pushstring(L, key);
+    return lua_rawget(L, index);
 }
 
 static void set_output(crm_runtime *runtime, const char *s) {
@@ -109,7 +163,11 @@ static void push_fresh_env(lua_State *L) {
 
 static int open_runtime(lua_State *L) {
     crm_open_sandbox(L);
+    /* Decoded arrays share this metatable within the state: protected, so a script can
+       neither read it (getmetatable answers false) nor plant metamethods in it. */
     luaL_newmetatable(L, CRM_ARRAY_MT);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
     /* Keep the sandbox's globals as the template of every environment. */
     lua_pushglobaltable(L);
@@ -139,6 +197,7 @@ crm_runtime *crm_runtime_new(size_t memory_limit) {
     runtime->L = L;
     lua_pushlightuserdata(L, runtime);
     lua_setfield(L, LUA_REGISTRYINDEX, "crm.runtime");
+    lua_sethook(L, crm_limit_hook, LUA_MASKCOUNT, CRM_HOOK_EVERY);
     lua_pushcfunction(L, open_runtime);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
         crm_runtime_free(runtime);
@@ -173,7 +232,7 @@ static int describe(lua_State *L) {
     crm_text_clear(out);
     crm_text_add(L, out, "{\"triggers\":[", 13);
     int first = 1;
-    if (lua_getfield(L, table, "on") == LUA_TTABLE) {
+    if (raw_field(L, table, "on") == LUA_TTABLE) {
         lua_pushnil(L);
         while (lua_next(L, -2)) {
             if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TFUNCTION) {
@@ -190,7 +249,7 @@ static int describe(lua_State *L) {
     crm_text_add(L, out, "]", 1);
     static const char *const keys[] = {"name", "version", "description", "dependsOn", "config", "fields", NULL};
     for (const char *const *key = keys; *key; key++) {
-        lua_getfield(L, table, *key);
+        raw_field(L, table, *key);
         if (!lua_isnil(L, -1)) {
             crm_text_add(L, out, ",\"", 2);
             crm_text_add(L, out, *key, strlen(*key));
@@ -223,7 +282,6 @@ int crm_script_load(crm_runtime *runtime, const char *name, const char *code, si
     lua_pushvalue(L, main);
     arm(runtime, L, instruction_limit, time_limit_ms);
     status = lua_pcall(L, 0, 1, 0);
-    lua_sethook(L, NULL, 0, 0);
     if (status != LUA_OK) {
         int result = report_error(runtime, L, status);
         lua_settop(L, top);
@@ -305,8 +363,8 @@ static int prepare_run(lua_State *L) {
     lua_pop(L, 1);
 
     lua_getfield(L, script, "table");
-    lua_getfield(L, -1, "on");
-    if (!lua_istable(L, -1) || lua_getfield(L, -1, event_name) != LUA_TFUNCTION) {
+    raw_field(L, -1, "on");
+    if (!lua_istable(L, -1) || raw_field(L, -1, event_name) != LUA_TFUNCTION) {
         return luaL_error(L, "script %s has no handler for %s", name, event_name);
     }
     int handler = lua_gettop(L);
@@ -344,7 +402,7 @@ static int collect_result(lua_State *L) {
     crm_text_clear(out);
     crm_text_add(L, out, "{\"record\":", 10);
     lua_getfield(L, LUA_REGISTRYINDEX, "crm.event");
-    lua_getfield(L, -1, "record");
+    raw_field(L, -1, "record");
     crm_json_encode(L, lua_gettop(L), out, 0);
     lua_pop(L, 2);
     crm_text_add(L, out, ",\"rejections\":", 14);
@@ -400,6 +458,7 @@ int crm_run_start(crm_runtime *runtime, const char *name, const char *event_name
     lua_State *co = lua_newthread(L);
     runtime->co = co;
     runtime->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    arm(runtime, co, instruction_limit, time_limit_ms);
     lua_pushcfunction(L, prepare_run);
     lua_pushstring(L, name);
     lua_pushstring(L, event_name);
@@ -411,7 +470,6 @@ int crm_run_start(crm_runtime *runtime, const char *name, const char *event_name
         lua_pop(L, 1);
         return result;
     }
-    arm(runtime, co, instruction_limit, time_limit_ms);
     return step(runtime, 2);
 }
 

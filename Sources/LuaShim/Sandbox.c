@@ -111,11 +111,129 @@ static void guard_string_function(lua_State *L, const char *name, lua_CFunction 
     lua_setfield(L, -2, name);
 }
 
+/* ---- no finalizers: Lua runs __gc with hooks off, out of every limit ------------------- */
+
+static int safe_setmetatable(lua_State *L) {
+    /* Checked here, so errors name `setmetatable` rather than the wrapped function. */
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, lua_type(L, 2) == LUA_TNIL || lua_type(L, 2) == LUA_TTABLE, 2, "nil or table");
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        int has_gc = lua_rawget(L, 2) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (has_gc) return luaL_error(L, "setmetatable: __gc finalizers are not allowed");
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* ---- C loops of the table and string libraries, paid for before they start ------------ */
+
+/* The table library's loops index through metamethods in C (an __index chain is up to 2000
+   lookups per element; __len can claim any length): they work on plain tables only. */
+static void require_plain(lua_State *L, int index, const char *fn) {
+    if (!lua_getmetatable(L, index)) return;
+    static const char *const events[] = {"__index", "__newindex", "__len", NULL};
+    for (const char *const *event = events; *event; event++) {
+        lua_pushstring(L, *event);
+        int present = lua_rawget(L, -2) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (present) luaL_error(L, "table.%s: tables with %s are not supported", fn, *event);
+    }
+    lua_pop(L, 1);
+}
+
+static int call_original(lua_State *L) {
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static lua_Integer span(lua_Integer from, lua_Integer to) {
+    if (to < from) return 0;
+    if (from < 0 && to > LUA_MAXINTEGER + from) return LUA_MAXINTEGER;
+    return to - from + 1;
+}
+
+static int guarded_move(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    require_plain(L, 1, "move");
+    if (!lua_isnoneornil(L, 5)) { luaL_checktype(L, 5, LUA_TTABLE); require_plain(L, 5, "move"); }
+    crm_reserve(L, span(luaL_checkinteger(L, 2), luaL_checkinteger(L, 3)));
+    return call_original(L);
+}
+
+static int guarded_insert(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    require_plain(L, 1, "insert");
+    if (lua_gettop(L) == 3) crm_reserve(L, span(luaL_optinteger(L, 2, 0), (lua_Integer)lua_rawlen(L, 1)));
+    return call_original(L);
+}
+
+static int guarded_remove(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    require_plain(L, 1, "remove");
+    lua_Integer size = (lua_Integer)lua_rawlen(L, 1);
+    crm_reserve(L, span(luaL_optinteger(L, 2, size), size));
+    return call_original(L);
+}
+
+static int guarded_unpack(lua_State *L) {
+    if (lua_type(L, 1) == LUA_TTABLE) require_plain(L, 1, "unpack");
+    lua_Integer first = luaL_optinteger(L, 2, 1);
+    lua_Integer last = lua_isnoneornil(L, 3) ? (lua_Integer)lua_rawlen(L, 1) : luaL_checkinteger(L, 3);
+    crm_reserve(L, span(first, last));
+    return call_original(L);
+}
+
+static int guarded_concat(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    require_plain(L, 1, "concat");
+    lua_Integer first = luaL_optinteger(L, 3, 1);
+    lua_Integer last = lua_isnoneornil(L, 4) ? (lua_Integer)lua_rawlen(L, 1) : luaL_checkinteger(L, 4);
+    crm_reserve(L, span(first, last));
+    return call_original(L);
+}
+
+static int guarded_sort(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    require_plain(L, 1, "sort");
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+    lua_Integer log = 1;
+    while ((1LL << log) < n && log < 62) log++;
+    crm_reserve(L, n * log); /* comparisons without a comparator; a Lua comparator is hooked anyway */
+    return call_original(L);
+}
+
+/* string.rep("", 1e15) copies nothing 1e15 times. */
+static int guarded_rep(lua_State *L) {
+    size_t length = 0, separator = 0;
+    luaL_checklstring(L, 1, &length);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &separator);
+    if (length + separator == 0 || n <= 0) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    return call_original(L);
+}
+
+static void wrap(lua_State *L, const char *name, lua_CFunction guard) {
+    lua_getfield(L, -1, name);
+    lua_pushcclosure(L, guard, 1);
+    lua_setfield(L, -2, name);
+}
+
 /* ---- load of text chunks only --------------------------------------------------------- */
 
 static int safe_load(lua_State *L) {
     size_t length;
     const char *chunk = luaL_checklstring(L, 1, &length);
+    /* Compiling runs in C, out of the hook's reach: a chunk is at most a script's size. */
+    if (length > CRM_MAX_CHUNK) return luaL_error(L, "load: chunk larger than %d KiB", CRM_MAX_CHUNK / 1024);
     const char *name = luaL_optstring(L, 2, "=(load)");
     const char *mode = luaL_optstring(L, 3, "t");
     if (strcmp(mode, "t") != 0) return luaL_error(L, "load: only text chunks are allowed");
@@ -172,6 +290,18 @@ int crm_open_sandbox(lua_State *L) {
     lua_setglobal(L, "pcall");
     lua_pushcfunction(L, safe_xpcall);
     lua_setglobal(L, "xpcall");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, safe_setmetatable, 1);
+    lua_setglobal(L, "setmetatable");
+
+    lua_getglobal(L, "table");
+    wrap(L, "move", guarded_move);
+    wrap(L, "insert", guarded_insert);
+    wrap(L, "remove", guarded_remove);
+    wrap(L, "unpack", guarded_unpack);
+    wrap(L, "concat", guarded_concat);
+    wrap(L, "sort", guarded_sort);
+    lua_pop(L, 1);
 
     static const char *const os_kept[] = {"time", "date", "clock", NULL};
     keep_only(L, "os", os_kept);
@@ -179,6 +309,7 @@ int crm_open_sandbox(lua_State *L) {
     lua_getglobal(L, "string");
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    wrap(L, "rep", guarded_rep);
     guard_string_function(L, "find", guarded_find);
     guard_string_function(L, "match", guarded_other);
     guard_string_function(L, "gmatch", guarded_other);

@@ -35,6 +35,8 @@ double crm_now_ms(void);
 
 /* Opens the sandboxed libraries into the state's globals (the template environments copy). */
 int crm_open_sandbox(lua_State *L);
+/* Replaces find, match, gmatch and gsub in the string library table at the top of the stack with bounded versions. */
+void crm_open_patterns(lua_State *L);
 
 /* JSON <-> Lua, raising Lua errors on bad input (call in protected mode). */
 void crm_json_push(lua_State *L, const char *text, size_t length);
@@ -52,6 +54,13 @@ struct crm_runtime {
 };
 
 crm_runtime *crm_runtime_of(lua_State *L);
+
+/* Limits (Runtime.c): the count hook every thread of a state carries, and the charges of C
+   code that works for a script (see there). */
+#define CRM_HOOK_EVERY 1000
+void crm_limit_hook(lua_State *L, lua_Debug *ar);
+void crm_charge(lua_State *L, int64_t steps);
+void crm_reserve(lua_State *L, int64_t steps);
 /* Pushes the `crm` table of a run (LUA.md); `config_index` holds crm.config. */
 void crm_push_crm_table(lua_State *L, int config_index);
 /* event:reject(field, message) */
@@ -60,5 +69,7 @@ int crm_event_reject(lua_State *L);
 #define CRM_RUN "crm.run"
 #define CRM_ARRAY_MT "crm.array"
 #define CRM_JSON_MAX_DEPTH 64
+/* The largest chunk load() compiles: a script's own size limit (API.md). */
+#define CRM_MAX_CHUNK (256 * 1024)
 
 #endif

@@ -21,15 +21,11 @@ public struct BundledLuaPlugin: Sendable {
     }
 
     init(id: String, source: String, limits: ScriptLimits) throws {
-        let runtime = try LuaRuntime(memoryLimit: limits.memoryBytes)
         let description: JSONValue
-        switch runtime.load(name: id, source: source, limits: limits.before) {
-        case .done(let output):
-            description = JSONValue.parse(output) ?? .object([:])
-        case .error(let message):
-            throw ScriptFailure(message: "bundled Lua plugin \(id) does not load: \(message)")
-        case .hostCall:
-            throw ScriptFailure(message: "bundled Lua plugin \(id) calls crm functions while it loads")
+        do {
+            description = try LuaSandbox.describeBundled(name: id, source: source, limits: limits)
+        } catch let failure as ScriptFailure {
+            throw ScriptFailure(message: "bundled Lua plugin \(id) does not load: \(failure.message)")
         }
         guard description["name"]?.stringValue == id else {
             throw ScriptFailure(message: "bundled Lua plugin \(id): its name must match the folder name")

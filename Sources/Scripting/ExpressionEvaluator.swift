@@ -4,22 +4,28 @@ import Synchronization
 
 /// Evaluates the Lua expressions of custom fields (`validation`, `formula`) with `value` and
 /// `record` in scope, under the before-handler limits. An expression becomes a tiny script
-/// named by its hash; states are pooled and keep the expressions they have loaded. Runs are
-/// as isolated as scripts' (fresh environment each time, no `crm` calls answered), so the
-/// pool is shared by tenants.
+/// named by its hash, run like any handler (fresh environment each time, no `crm` calls
+/// answered) on a state of the record's tenant: states keep the expressions they have loaded,
+/// and each tenant has its own (`LuaSandbox`), so one tenant's expression can neither fill
+/// nor tamper with a state another tenant's runs in.
 public final class ExpressionEvaluator: Sendable {
-    final class Slot: @unchecked Sendable {
-        // @unchecked: used by one evaluation at a time (checked out of the pool).
+    final class Slot: LuaState, @unchecked Sendable {
+        // @unchecked: used by one evaluation at a time (checked out of its pool).
         let runtime: LuaRuntime
         var loaded: Set<String> = []
         init(runtime: LuaRuntime) { self.runtime = runtime }
+        func close() { runtime.close() }
     }
 
-    let limits: ScriptLimits
-    private let pool = Mutex<[Slot]>([])
+    let sandbox: LuaSandbox
+    /// Expressions a state keeps loaded; a state that has loaded more (a tenant editing its
+    /// formulas many times) is closed rather than filled up.
+    static let expressionsPerState = 200
+    private let pools = TenantCache<StatePool<Slot>> { $0.retire() }
+    var limits: ScriptLimits { sandbox.limits }
 
-    public init(limits: ScriptLimits = ScriptLimits()) {
-        self.limits = limits
+    public init(sandbox: LuaSandbox) {
+        self.sandbox = sandbox
     }
 
     static func name(_ expression: String) -> String {
@@ -39,46 +45,66 @@ public final class ExpressionEvaluator: Sendable {
         """
     }
 
-    /// Compiles the expression; the Lua message when it does not.
-    public func check(_ expression: String) throws -> Void {
+    /// Compiles the expression in a scratch state of the tenant; the Lua message when it does not.
+    public func check(_ expression: String, organizationID: UUID) async throws {
         guard expression.utf8.count <= 4096 else { throw ExpressionFailure("the expression is longer than 4096 bytes") }
-        let runtime = try LuaRuntime(memoryLimit: limits.memoryBytes)
-        if case .error(let message) = runtime.load(name: Self.name(expression), source: Self.source(expression), limits: limits.before) {
-            throw ExpressionFailure(message)
+        do {
+            _ = try await sandbox.describe(organizationID, name: Self.name(expression), source: Self.source(expression))
+        } catch let failure as ScriptFailure {
+            throw ExpressionFailure(failure.message)
         }
     }
 
-    public func evaluate(_ expression: String, value: JSONValue, record: Record) async -> Result<JSONValue, ExpressionFailure> {
+    private func pool(_ organizationID: UUID) -> StatePool<Slot> {
+        if let pool = pools.get(organizationID) { return pool }
+        let sandbox = self.sandbox
+        return pools.getOrInsert(organizationID, StatePool(tenant: organizationID, sandbox: sandbox, idleKept: 2) {
+            Slot(runtime: try sandbox.newState())
+        })
+    }
+
+    public func evaluate(
+        _ expression: String, value: JSONValue, record: Record, organizationID: UUID
+    ) async -> Result<JSONValue, ExpressionFailure> {
         let name = Self.name(expression)
         let limits = self.limits
         let event = JSONValue.object(["value": value, "record": .object(record)]).serialized()
+        let pool = self.pool(organizationID)
+        let slot: Slot
         do {
-            let slot = try pool.withLock { $0.popLast() } ?? Slot(runtime: try LuaRuntime(memoryLimit: limits.memoryBytes))
-            defer {
-                slot.runtime.finish()
-                pool.withLock { if $0.count < 16 { $0.append(slot) } }
-            }
-            // Inline: an expression is bounded by the before-handler budget (250 ms).
-            let step = { () -> LuaStep in
-                if !slot.loaded.contains(name) {
-                    if case .error(let message) = slot.runtime.load(name: name, source: Self.source(expression), limits: limits.before) {
-                        return .error(message)
-                    }
-                    slot.loaded.insert(name)
-                }
-                var step = slot.runtime.start(name: name, event: "eval", eventJSON: event, configJSON: "{}", limits: limits.before)
-                while case .hostCall = step {
-                    step = slot.runtime.resume(reply: "crm functions are not available in expressions", isError: true)
-                }
-                return step
-            }()
-            switch step {
-            case .done(let output): return .success(JSONValue.parse(output)?["record"]?["result"] ?? .null)
-            case .error(let message): return .failure(ExpressionFailure(message))
-            case .hostCall: return .failure(ExpressionFailure("unexpected host call"))
-            }
+            slot = try await pool.checkout()
         } catch {
             return .failure(ExpressionFailure("\(error)"))
+        }
+        let step = await sandbox.run(organizationID) { () -> LuaStep in
+            if !slot.loaded.contains(name) {
+                if case .error(let message) = slot.runtime.load(name: name, source: Self.source(expression), limits: limits.before) {
+                    return .error(message)
+                }
+                slot.loaded.insert(name)
+            }
+            var step = slot.runtime.start(name: name, event: "eval", eventJSON: event, configJSON: "{}", limits: limits.before)
+            while case .hostCall = step {
+                step = slot.runtime.resume(reply: "crm functions are not available in expressions", isError: true)
+            }
+            if case .done = step { slot.runtime.finish() }
+            return step
+        }
+        if slot.loaded.count > Self.expressionsPerState {
+            pool.discard(slot)
+        } else if case .done = step {
+            pool.checkin(slot)
+        } else {
+            // Ended after the answer, as a script run (ScriptEngine.run).
+            sandbox.executor.submit(organizationID) {
+                slot.runtime.finish()
+                pool.checkin(slot)
+            }
+        }
+        switch step {
+        case .done(let output): return .success(JSONValue.parse(output)?["record"]?["result"] ?? .null)
+        case .error(let message): return .failure(ExpressionFailure(message))
+        case .hostCall: return .failure(ExpressionFailure("unexpected host call"))
         }
     }
 }

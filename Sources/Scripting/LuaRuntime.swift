@@ -12,10 +12,11 @@ enum LuaStep: Equatable {
 }
 
 /// One Lua state holding a tenant's scripts (LuaShim's runtime). Not thread-safe: a runtime
-/// is checked out of its tenant's pool by one run at a time.
+/// is checked out of its tenant's pool by one run at a time. Made by `LuaSandbox` only.
 final class LuaRuntime: @unchecked Sendable {
     // @unchecked: used by one run at a time (the pool hands it out exclusively).
     private let runtime: OpaquePointer
+    private var closed = false
 
     init(memoryLimit: Int) throws {
         guard let runtime = crm_runtime_new(memoryLimit) else {
@@ -24,7 +25,17 @@ final class LuaRuntime: @unchecked Sendable {
         self.runtime = runtime
     }
 
-    deinit { crm_runtime_free(runtime) }
+    /// Frees the state now (on a Lua thread, by its pool); no Lua code runs while it closes,
+    /// since the sandbox refuses finalizers.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        crm_runtime_free(runtime)
+    }
+
+    deinit { close() }
+
+    static func abortAll() { crm_abort_all_runs() }
 
     var memoryUsed: Int { crm_runtime_memory(runtime) }
     var instructions: Int64 { crm_run_instructions(runtime) }

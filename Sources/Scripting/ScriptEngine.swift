@@ -1,7 +1,6 @@
 import Foundation
 import Kernel
 import Logging
-import NIOPosix
 import Synchronization
 
 /// A script of a tenant as the engine runs it: its own (uploaded) or a bundled Lua plugin the
@@ -27,106 +26,103 @@ public struct RunResult: Sendable {
     public var durationMs: Double = 0
 }
 
-/// A tenant's loaded scripts with a small pool of Lua states that have them all loaded;
-/// a run checks one out, so states are never shared by two runs.
+/// A tenant's loaded scripts with its pool of Lua states that have them all loaded; a run
+/// checks one out, so states are never shared by two runs.
 final class TenantScripts: Sendable {
     let entries: [ScriptEntry]
-    private let pool = Mutex<[LuaRuntime]>([])
-    /// Idle states kept per tenant: enough for the concurrency of a busy tenant, so runs do
-    /// not pay for loading the scripts again (a state with a few scripts is ~100 KiB).
-    static let poolSize = 32
+    let states: StatePool<LuaRuntime>
+    /// Idle states kept per tenant: enough for a busy tenant's concurrency without paying
+    /// for loading its scripts again (a state with a few scripts is ~100 KiB).
+    static let idleKept = 4
 
-    init(entries: [ScriptEntry]) { self.entries = entries }
+    init(organizationID: UUID, entries: [ScriptEntry], sandbox: LuaSandbox, logger: Logger) {
+        self.entries = entries
+        self.states = StatePool(tenant: organizationID, sandbox: sandbox, idleKept: Self.idleKept) {
+            let runtime = try sandbox.newState()
+            for entry in entries {
+                if case .error(let message) = runtime.load(name: entry.name, source: entry.source, limits: sandbox.limits.before) {
+                    logger.warning("script does not load", metadata: ["script": "\(entry.name)", "error": "\(message)"])
+                }
+            }
+            return runtime
+        }
+    }
 
     func handlers(for event: String) -> [ScriptEntry] {
         entries.filter { $0.triggers.contains(event) }
     }
-
-    func checkout(limits: ScriptLimits, logger: Logger) throws -> LuaRuntime {
-        if let runtime = pool.withLock({ $0.popLast() }) { return runtime }
-        let runtime = try LuaRuntime(memoryLimit: limits.memoryBytes)
-        for entry in entries {
-            if case .error(let message) = runtime.load(name: entry.name, source: entry.source, limits: limits.before) {
-                logger.warning("script does not load", metadata: ["script": "\(entry.name)", "error": "\(message)"])
-            }
-        }
-        return runtime
-    }
-
-    func checkin(_ runtime: LuaRuntime) {
-        runtime.finish()
-        pool.withLock { if $0.count < Self.poolSize { $0.append(runtime) } }
-    }
 }
 
 /// Runs tenants' scripts: caches each tenant's script set (dropped when the tenant's scripts or
-/// plugin settings change, in any process), and drives a run — Lua steps on the thread pool,
-/// `crm.*` calls answered by `HostCalls` between them.
+/// plugin settings change, in any process), and drives a run — Lua steps on the sandbox's Lua
+/// threads, `crm.*` calls answered by `HostCalls` on the caller's task between them.
 public final class ScriptEngine: Sendable {
-    let limits: ScriptLimits
+    let sandbox: LuaSandbox
     let logger: Logger
     let loadEntries: @Sendable (UUID) async throws -> [ScriptEntry]
-    private let cache = Mutex<[UUID: TenantScripts]>([:])
+    private let cache = TenantCache<TenantScripts> { $0.states.retire() }
 
-    init(limits: ScriptLimits, logger: Logger, loadEntries: @escaping @Sendable (UUID) async throws -> [ScriptEntry]) {
-        self.limits = limits
+    var limits: ScriptLimits { sandbox.limits }
+
+    init(sandbox: LuaSandbox, logger: Logger, loadEntries: @escaping @Sendable (UUID) async throws -> [ScriptEntry]) {
+        self.sandbox = sandbox
         self.logger = logger
         self.loadEntries = loadEntries
     }
 
     func scripts(for organizationID: UUID) async throws -> TenantScripts {
-        if let cached = cache.withLock({ $0[organizationID] }) { return cached }
-        let scripts = TenantScripts(entries: try await loadEntries(organizationID))
-        cache.withLock { $0[organizationID] = scripts }
-        return scripts
+        if let cached = cache.get(organizationID) { return cached }
+        let scripts = TenantScripts(
+            organizationID: organizationID, entries: try await loadEntries(organizationID), sandbox: sandbox, logger: logger)
+        return cache.getOrInsert(organizationID, scripts)
     }
 
     public func invalidate(_ organizationID: UUID?) {
-        cache.withLock { cache in
-            if let organizationID { cache.removeValue(forKey: organizationID) } else { cache.removeAll() }
-        }
+        cache.remove(organizationID)
     }
 
-    /// Compiles and loads `source` in a scratch state: its description, or why it cannot run.
-    func check(name: String, source: String) async throws -> JSONValue {
-        let limits = self.limits
-        let step = try await NIOThreadPool.singleton.runIfActive {
-            let runtime = try LuaRuntime(memoryLimit: limits.memoryBytes)
-            return runtime.load(name: name, source: source, limits: limits.before)
-        }
-        switch step {
-        case .done(let description): return JSONValue.parse(description) ?? .object([:])
-        case .error(let message): throw ScriptFailure(message: message)
-        case .hostCall: throw ScriptFailure(message: "\(name): crm functions cannot be called while the script loads")
-        }
+    /// Compiles and loads `source` in a scratch state of the tenant: its description, or why
+    /// it cannot run.
+    func check(_ organizationID: UUID, name: String, source: String) async throws -> JSONValue {
+        try await sandbox.describe(organizationID, name: name, source: source)
     }
 
-    /// Runs `entry`'s handler for `event` on a state of `scripts`. Lua steps of after-handlers
-    /// (up to 5 s) run on the thread pool; before-handlers (250 ms) run inline, which their
-    /// budget bounds, sparing two thread hops per step on every write.
+    /// Runs `entry`'s handler for `event` on a state of `scripts`, every Lua step on the Lua
+    /// threads in the tenant's turn (a step that finishes the run also ends it there, so a
+    /// handler that calls no `crm` function costs one trip). A failed run is ended after its
+    /// answer: a run stopped at its memory limit leaves a heap to collect, which the request
+    /// need not wait for.
     func run(
         _ entry: ScriptEntry, of scripts: TenantScripts, event: String, eventJSON: String, phase: ScriptLimits.Phase,
         host: HostCalls
     ) async -> RunResult {
-        let inline = phase.milliseconds <= limits.before.milliseconds
-        @Sendable func step(_ body: @escaping @Sendable () -> LuaStep) async throws -> LuaStep {
-            inline ? body() : try await NIOThreadPool.singleton.runIfActive(body)
-        }
+        let tenant = scripts.states.tenant
         let started = ContinuousClock.now
         var result = RunResult(outcome: .error)
-        let limits = self.limits
         do {
-            let runtime = try scripts.checkout(limits: limits, logger: logger)
-            defer { scripts.checkin(runtime) }
+            let runtime = try await scripts.states.checkout()
+            @Sendable func finishing(_ step: LuaStep) -> (LuaStep, Int64) {
+                let instructions = runtime.instructions
+                if case .done = step { runtime.finish() }
+                return (step, instructions)
+            }
             let configJSON = entry.config.serialized()
-            var current = try await step {
-                runtime.start(name: entry.name, event: event, eventJSON: eventJSON, configJSON: configJSON, limits: phase)
+            var (current, instructions) = await sandbox.run(tenant) {
+                finishing(runtime.start(name: entry.name, event: event, eventJSON: eventJSON, configJSON: configJSON, limits: phase))
             }
             while case .hostCall(let request) = current {
                 let (reply, isError) = await host.handle(request)
-                current = try await step { runtime.resume(reply: reply, isError: isError) }
+                (current, instructions) = await sandbox.run(tenant) { finishing(runtime.resume(reply: reply, isError: isError)) }
             }
-            result.instructions = runtime.instructions
+            if case .error = current {
+                sandbox.executor.submit(tenant) {
+                    runtime.finish()
+                    scripts.states.checkin(runtime)
+                }
+            } else {
+                scripts.states.checkin(runtime)
+            }
+            result.instructions = instructions
             switch current {
             case .done(let output):
                 let json = JSONValue.parse(output)

@@ -3,7 +3,8 @@ import Kernel
 
 /// LUA.md's limits per invocation; each configurable by the environment
 /// (`LUA_BEFORE_INSTRUCTIONS`, `LUA_AFTER_INSTRUCTIONS`, `LUA_BEFORE_TIME_MS`, `LUA_AFTER_TIME_MS`,
-/// `LUA_MEMORY_BYTES`, `LUA_AFTER_WRITES`; `WORKFLOW_RETRY_BASE_MS` for the retry backoff).
+/// `LUA_MEMORY_BYTES`, `LUA_AFTER_WRITES`; `WORKFLOW_RETRY_BASE_MS` for the retry backoff,
+/// `WORKFLOW_MAX_PENDING_JOBS` for the queue quota).
 public struct ScriptLimits: Sendable {
     public struct Phase: Sendable {
         public var instructions: Int64
@@ -16,6 +17,9 @@ public struct ScriptLimits: Sendable {
     public var memoryBytes = 16 << 20
     /// First retry delay of a failed workflow job; then doubled (1, 2, 4, 8 s by default).
     public var retryBaseMilliseconds: Double = 1000
+    /// Workflow jobs one tenant may have queued or running (`WORKFLOW_MAX_PENDING_JOBS`); a
+    /// write that would queue more stores its job as failed, `quota exceeded`.
+    public var maxPendingJobs = 10_000
 
     public init() {}
 
@@ -34,5 +38,6 @@ public struct ScriptLimits: Sendable {
         after.writes = Int(try number("LUA_AFTER_WRITES", Int64(after.writes), 0...10_000))
         memoryBytes = Int(try number("LUA_MEMORY_BYTES", Int64(memoryBytes), 1 << 20...1 << 30))
         retryBaseMilliseconds = Double(try number("WORKFLOW_RETRY_BASE_MS", Int64(retryBaseMilliseconds), 1...600_000))
+        maxPendingJobs = Int(try number("WORKFLOW_MAX_PENDING_JOBS", Int64(maxPendingJobs), 1...10_000_000))
     }
 }

@@ -67,7 +67,7 @@ struct ScriptRoutes {
         }
         let description: JSONValue
         do {
-            description = try await engine.check(name: name, source: body.source)
+            description = try await engine.check(principal.organizationID, name: name, source: body.source)
         } catch let failure as ScriptFailure {
             throw ScriptDispatcher.scriptError(name, event: nil, failure)
         }
@@ -119,9 +119,10 @@ struct ScriptRoutes {
             actor: principal)
         let phase = hookEvent.phase == .before ? dispatcher.limits.before : dispatcher.limits.after
         let host = HostCalls(store: services.records, principal: principal, maxWrites: phase.writes, simulate: true, depth: 0)
+        let scripts = TenantScripts(organizationID: principal.organizationID, entries: [entry], sandbox: engine.sandbox, logger: services.logger)
         let result = await engine.run(
-            entry, of: TenantScripts(entries: [entry]), event: event, eventJSON: ScriptEvents.json(hookEvent).serialized(),
-            phase: phase, host: host)
+            entry, of: scripts, event: event, eventJSON: ScriptEvents.json(hookEvent).serialized(), phase: phase, host: host)
+        scripts.states.retire()
         let failure = result.failure.map { failure -> JSONValue in
             let problem = ScriptDispatcher.scriptError(name, event: event, failure)
             return ["message": .string(problem.detail), "line": problem.extensions["line"] ?? .null]

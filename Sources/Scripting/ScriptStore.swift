@@ -64,10 +64,24 @@ struct ScriptStore: Sendable {
         }
     }
 
-    /// Saves a new version; `true` when the script is new.
+    /// Scripts one tenant may have (LUA.md, Fairness).
+    static let maxScripts = 100
+
+    /// Saves a new version; `true` when the script is new. Saves of one tenant take turns (a
+    /// transaction-scoped advisory lock), so two concurrent `PUT`s neither number the same
+    /// version twice nor both take the last place under the quota.
     func save(_ principal: Principal, name: String, source: String, enabled: Bool, triggers: [String], description: String?) async throws -> Bool {
         let org = principal.organizationID
         return try await database.transaction(principal.scope) { connection in
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(hashtextextended('crm.scripts:' || \(org)::text, 0))", logger: logger)
+            let counted = try await connection.query(
+                "SELECT count(*)::int FROM scripts WHERE org_id = \(org) AND name <> \(name)", logger: logger)
+            for try await others in counted.decode(Int.self) where others >= Self.maxScripts {
+                throw APIError.validation([FieldError(
+                    field: "name", code: "quota_exceeded",
+                    message: "an organization has at most \(Self.maxScripts) scripts; delete one first")])
+            }
             let rows = try await connection.query(
                 """
                 INSERT INTO scripts (org_id, name, source, enabled, triggers, description) VALUES (\(org), \(name), \(source), \(enabled), \(triggers), \(description))

@@ -1,6 +1,11 @@
 import Kernel
 
 enum ScriptingMigrations {
+    /// What the queue quota counts and the worker's turn-taking reads: a tenant's queued jobs.
+    static let queuedJobs = Migration("0002_workflow_jobs_queued", """
+        CREATE INDEX workflow_jobs_queued ON workflow_jobs (org_id, next_attempt_at) WHERE status IN ('pending', 'running');
+        """)
+
     static let tables = Migration("0001_scripts_workflows", """
         CREATE TABLE scripts (
             org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,

@@ -8,11 +8,12 @@ import PostgresNIO
 /// in the workflow outbox (same transaction) for the worker, and serves `/scripts` and
 /// `/workflow-jobs`. It is part of the kernel's feature set, not listed or toggled per tenant.
 public struct ScriptingPlugin: CRMPlugin {
-    let limits: ScriptLimits
+    let sandbox: LuaSandbox
     let bundled: [BundledLuaPlugin]
+    var limits: ScriptLimits { sandbox.limits }
 
-    public init(limits: ScriptLimits = ScriptLimits(), bundled: [BundledLuaPlugin] = []) {
-        self.limits = limits
+    public init(sandbox: LuaSandbox, bundled: [BundledLuaPlugin] = []) {
+        self.sandbox = sandbox
         self.bundled = bundled
     }
 
@@ -20,7 +21,7 @@ public struct ScriptingPlugin: CRMPlugin {
         id: "scripting", name: "Scripts and workflows", version: "1.0.0",
         summary: "Tenant Lua scripts: validation and workflow automation", hidden: true)
 
-    public var migrations: [Migration] { [ScriptingMigrations.tables] }
+    public var migrations: [Migration] { [ScriptingMigrations.tables, ScriptingMigrations.queuedJobs] }
 
     public func register(into registrar: PluginRegistrar) {
         let services = registrar.services
@@ -30,7 +31,7 @@ public struct ScriptingPlugin: CRMPlugin {
         let bundled = self.bundled
         let pluginStates = services.pluginStates
         // LUA.md's order: bundled plugins by id, then the tenant's scripts by name.
-        let engine = ScriptEngine(limits: limits, logger: services.logger) { organizationID in
+        let engine = ScriptEngine(sandbox: sandbox, logger: services.logger) { organizationID in
             let tenant = try await pluginStates.tenant(organizationID)
             let plugins = try bundled.filter { tenant.enabled[$0.id] == true }.map { plugin in
                 let config = try plugin.descriptor.effectiveConfig(tenant.config[plugin.id]?.objectValue ?? [:])
@@ -73,11 +74,21 @@ struct ScriptDispatcher: Sendable {
             // Durable: the job commits with the change, or neither does.
             let payload = ScriptEvents.json(event).serialized()
             let recordID = event.record["id"]?.stringValue.flatMap(UUID.init(text:))
+            // Over the tenant's queue quota the job is stored failed, so the write still
+            // commits and the refusal is visible in /workflow-jobs (LUA.md, Fairness). The
+            // count stops at the quota: an index range of at most that many entries.
+            let quota = limits.maxPendingJobs
+            let refusal = "quota exceeded: an organization may have at most \(quota) workflow jobs queued or running"
             for entry in handlers {
                 try await connection.query(
                     """
-                    INSERT INTO workflow_jobs (org_id, script, event, record_id, payload, depth)
-                    VALUES (\(event.organizationID), \(entry.name), \(event.name), \(recordID), \(payload)::jsonb, \(event.depth + 1))
+                    INSERT INTO workflow_jobs (org_id, script, event, record_id, payload, depth, status, last_error)
+                    SELECT \(event.organizationID), \(entry.name), \(event.name), \(recordID), \(payload)::jsonb, \(event.depth + 1),
+                        CASE WHEN queued.n >= \(quota) THEN 'failed' ELSE 'pending' END,
+                        CASE WHEN queued.n >= \(quota) THEN \(refusal) END
+                    FROM (SELECT count(*) AS n FROM (
+                        SELECT 1 FROM workflow_jobs WHERE org_id = \(event.organizationID) AND status IN ('pending', 'running')
+                        LIMIT \(quota)) queued_jobs) queued
                     """, logger: logger)
             }
             return

@@ -3,22 +3,35 @@ import Kernel
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
-/// Runs queued after-handlers once their change has committed: claims due jobs of any tenant
-/// with `FOR UPDATE SKIP LOCKED` (several server processes share the queue), runs each as its
+/// Runs queued after-handlers once their change has committed: claims due jobs with
+/// `FOR UPDATE SKIP LOCKED` (several server processes share the queue), runs each as its
 /// tenant, retries failures after 1, 2, 4, 8 s, and marks a job `failed` after 5 attempts —
 /// at once when it exceeds the chain depth.
+///
+/// Tenants take turns (LUA.md, Fairness): a claim takes at most one job per tenant, from the
+/// tenants after the ones served last (in id order, wrapping around), and runs them side by
+/// side; so a tenant's backlog of thousands delays another tenant's job by one round at most.
 struct WorkflowWorker: Service {
     static let maxAttempts = 5
-    static let batch = 8
+    /// Tenants served per round.
+    static let batch = 4
 
     let database: Database
     let dispatcher: ScriptDispatcher
     let readiness: Readiness
+    private let rotation = Rotation()
+
+    init(database: Database, dispatcher: ScriptDispatcher, readiness: Readiness) {
+        self.database = database
+        self.dispatcher = dispatcher
+        self.readiness = readiness
+    }
 
     var logger: Logger { database.logger }
 
-    struct Job {
+    struct Job: Sendable {
         let org: UUID
         let id: UUID
         let script: String
@@ -28,6 +41,23 @@ struct WorkflowWorker: Service {
         let attempts: Int
     }
 
+    /// Where the last round ended, in tenant id order.
+    final class Rotation: Sendable {
+        private let last = Mutex<UUID?>(nil)
+
+        var cursor: UUID? { last.withLock { $0 } }
+
+        /// The round served `tenants`: the next starts after the last of them in turn order.
+        func served(_ tenants: [UUID]) {
+            last.withLock { last in
+                let cursor = last
+                let after = tenants.filter { cursor == nil || $0 > cursor! }.sorted()
+                let wrapped = tenants.filter { cursor != nil && $0 <= cursor! }.sorted()
+                if let end = (wrapped.isEmpty ? after : wrapped).last { last = end }
+            }
+        }
+    }
+
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled, !(await readiness.waitUntilMigrated(timeout: .seconds(60))) {}
@@ -35,7 +65,9 @@ struct WorkflowWorker: Service {
                 do {
                     await dispatcher.store.flushRuns()
                     let jobs = try await claim()
-                    for job in jobs { await execute(job) }
+                    await withTaskGroup(of: Void.self) { group in
+                        for job in jobs { group.addTask { await execute(job) } }
+                    }
                     if jobs.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
                 } catch {
                     if Task.isCancelled { return }
@@ -47,17 +79,29 @@ struct WorkflowWorker: Service {
         await dispatcher.store.flushRuns()
     }
 
-    /// Due jobs, and jobs left `running` by a process that died (after 5 minutes).
+    /// One due job of each of up to `batch` tenants, in turn order; a job left `running` by a
+    /// process that died counts as due after 5 minutes.
     func claim() async throws -> [Job] {
-        try await database.withScope(TenantScope(worker: true)) { connection in
+        let due = """
+            ((w.status = 'pending' AND w.next_attempt_at <= clock_timestamp())
+              OR (w.status = 'running' AND w.updated_at < clock_timestamp() - interval '5 minutes'))
+            """
+        let jobs = try await database.withScope(TenantScope(worker: true)) { connection in
             let rows = try await connection.query(
                 """
                 UPDATE workflow_jobs j SET status = 'running', attempts = j.attempts + 1, updated_at = clock_timestamp()
-                FROM (SELECT org_id, id FROM workflow_jobs
-                      WHERE (status = 'pending' AND next_attempt_at <= clock_timestamp())
-                         OR (status = 'running' AND updated_at < clock_timestamp() - interval '5 minutes')
-                      ORDER BY next_attempt_at LIMIT \(Self.batch) FOR UPDATE SKIP LOCKED) due
-                WHERE j.org_id = due.org_id AND j.id = due.id
+                FROM (
+                    SELECT next.org_id, next.id
+                    FROM (SELECT org_id FROM (SELECT DISTINCT w.org_id FROM workflow_jobs w
+                                              WHERE w.status IN ('pending', 'running') AND \(unescaped: due)) waiting
+                          ORDER BY waiting.org_id <= \(rotation.cursor)::uuid, waiting.org_id) tenants
+                    CROSS JOIN LATERAL (
+                        SELECT w.org_id, w.id FROM workflow_jobs w
+                        WHERE w.org_id = tenants.org_id AND w.status IN ('pending', 'running') AND \(unescaped: due)
+                        ORDER BY w.next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) next
+                    LIMIT \(Self.batch)
+                ) claimed
+                WHERE j.org_id = claimed.org_id AND j.id = claimed.id
                 RETURNING j.org_id, j.id, j.script, j.event, j.payload::text, j.depth, j.attempts
                 """, logger: logger)
             var jobs: [Job] = []
@@ -66,6 +110,8 @@ struct WorkflowWorker: Service {
             }
             return jobs
         }
+        rotation.served(jobs.map(\.org))
+        return jobs
     }
 
     func execute(_ job: Job) async {

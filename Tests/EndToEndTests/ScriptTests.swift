@@ -214,7 +214,10 @@ import TestSupport
         #expect(meanwhile.status == 201)
         let response = try await spinning
         #expect(response.status == 422)
-        #expect(response.json?["detail"]?.stringValue?.contains("instruction limit exceeded") == true)
+        // The instruction cap, or the time limit first when the machine is busy (Lua threads
+        // run at a lower priority than the event loops).
+        let detail = response.json?["detail"]?.stringValue ?? ""
+        #expect(detail.contains("instruction limit exceeded") || detail.contains("time limit exceeded"), "\(detail)")
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Kernel
 import Scripting
 import Testing
@@ -7,11 +8,12 @@ import Testing
     let evaluator: ExpressionEvaluator = {
         var limits = ScriptLimits()
         limits.memoryBytes = 4 << 20
-        return ExpressionEvaluator(limits: limits)
+        return ExpressionEvaluator(sandbox: LuaSandbox(limits: limits, threads: 1))
     }()
+    let tenant = UUID()
 
     func value(_ expression: String, _ value: JSONValue = .null, record: Record = [:]) async throws -> JSONValue {
-        try await evaluator.evaluate(expression, value: value, record: record).get()
+        try await evaluator.evaluate(expression, value: value, record: record, organizationID: tenant).get()
     }
 
     @Test func evaluatesArithmeticWithValueAndRecord() async throws {
@@ -31,12 +33,12 @@ import Testing
     }
 
     @Test func failuresAreValuesNotCrashes() async throws {
-        let binary = await evaluator.evaluate("load(string.char(27) .. 'Lua', 'x', 'b')()", value: .null, record: [:])
+        let binary = await evaluator.evaluate("load(string.char(27) .. 'Lua', 'x', 'b')()", value: .null, record: [:], organizationID: tenant)
         guard case .failure = binary else { Issue.record("a binary chunk loaded"); return }
-        let memory = await evaluator.evaluate("#string.rep('x', 1e8)", value: .null, record: [:])
+        let memory = await evaluator.evaluate("#string.rep('x', 1e8)", value: .null, record: [:], organizationID: tenant)
         guard case .failure(let failure) = memory else { Issue.record("no memory error"); return }
         #expect(failure.message.contains("memory"))
         #expect(try await value("40 + 2") == .int(42), "still serves after a failure")
-        #expect(throws: ExpressionFailure.self) { try evaluator.check("1 +") }
+        await #expect(throws: ExpressionFailure.self) { try await evaluator.check("1 +", organizationID: tenant) }
     }
 }

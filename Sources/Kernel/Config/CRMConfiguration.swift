@@ -40,6 +40,8 @@ public struct CRMConfiguration: Sendable {
     public var bcryptCost: Int
     /// PostgreSQL connections the server keeps open (`DATABASE_POOL_SIZE`).
     public var databasePoolSize: Int
+    /// How long `SIGTERM` may take before the process exits regardless (`SHUTDOWN_TIMEOUT_SECONDS`).
+    public var shutdownTimeoutSeconds: Int
 
     public static let minimumSecretBytes = 32
 
@@ -71,6 +73,7 @@ public struct CRMConfiguration: Sendable {
         self.rateLimitAPI = try integer("RATE_LIMIT_API", default: 1200, range: 0...10_000_000)
         self.bcryptCost = try integer("BCRYPT_COST", default: 12, range: 10...16)
         self.databasePoolSize = try integer("DATABASE_POOL_SIZE", default: Database.defaultPoolSize, range: 1...1000)
+        self.shutdownTimeoutSeconds = try integer("SHUTDOWN_TIMEOUT_SECONDS", default: 10, range: 1...3600)
 
         for name in ["JWT_SECRET", "JWT_REFRESH_SECRET"] {
             if let secret = value(name), secret.utf8.count < Self.minimumSecretBytes {

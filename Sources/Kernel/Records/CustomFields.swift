@@ -77,7 +77,7 @@ public struct CustomFieldDefinition: Sendable, Codable, Equatable {
 public protocol CustomFieldProvider: Sendable {
     func definitions(_ organizationID: UUID, entity: String) async throws -> [CustomFieldDefinition]
     /// The expression's value with `value` and `record` in scope; a failure is a message.
-    func evaluate(_ expression: String, value: JSONValue, record: Record) async -> Result<JSONValue, ExpressionFailure>
+    func evaluate(_ expression: String, value: JSONValue, record: Record, organizationID: UUID) async -> Result<JSONValue, ExpressionFailure>
 }
 
 public struct ExpressionFailure: Error, Sendable {

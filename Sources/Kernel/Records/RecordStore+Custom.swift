@@ -4,7 +4,9 @@ extension RecordStore {
     /// After hooks: defaults (on create), types again (hooks may have changed values),
     /// required values, the Lua `validation` of each value the record ends with, and formulas
     /// computed and stored (a failing formula stores null and is logged, the write goes on).
-    func applyCustomFields(_ record: inout Record, _ definitions: [CustomFieldDefinition], creating: Bool) async throws {
+    func applyCustomFields(
+        _ record: inout Record, _ definitions: [CustomFieldDefinition], creating: Bool, organizationID: UUID
+    ) async throws {
         guard !definitions.isEmpty else { return }
         var custom = record["custom"]?.objectValue ?? [:]
         var errors: [FieldError] = []
@@ -30,7 +32,7 @@ extension RecordStore {
 
         for definition in definitions {
             guard let validation = definition.validation, let value = custom[definition.key] else { continue }
-            switch await provider.evaluate(validation.expression, value: value, record: record) {
+            switch await provider.evaluate(validation.expression, value: value, record: record, organizationID: organizationID) {
             case .success(let result):
                 if result.isNull || result == .bool(false) {
                     errors.append(FieldError(field: "custom.\(definition.key)", code: "invalid", message: validation.message))
@@ -43,7 +45,7 @@ extension RecordStore {
 
         for definition in definitions {
             guard let formula = definition.formula else { continue }
-            switch await provider.evaluate(formula, value: .null, record: record) {
+            switch await provider.evaluate(formula, value: .null, record: record, organizationID: organizationID) {
             case .success(let value):
                 custom[definition.key] = value.isNull ? nil : value
             case .failure(let failure):

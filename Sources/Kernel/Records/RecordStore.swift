@@ -239,7 +239,7 @@ public struct RecordStore: Sendable {
         let checked = runHooks ? try await runBefore(event, also: "\(schema.name).beforeSave", tenant: tenant, on: connection) : event
         record = checked.record
         try RecordInput.validateComplete(&record, schema: schema)
-        try await applyCustomFields(&record, custom, creating: previous == nil)
+        try await applyCustomFields(&record, custom, creating: previous == nil, organizationID: principal.organizationID)
         try await checkReferences(schema, record, principal, on: connection)
         return checked
     }

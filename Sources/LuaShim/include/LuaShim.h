@@ -48,7 +48,15 @@ const char *crm_output(crm_runtime *runtime, size_t *length);
 /* Instructions the current run has executed (to the hook's granularity). */
 int64_t crm_run_instructions(crm_runtime *runtime);
 
+/* Makes every run of every state end at once with "the server is shutting down" (at shutdown;
+   there is no way back). Safe to call from any thread. */
+void crm_abort_all_runs(void);
+
 /* Ends the current run (if any) and releases its coroutine. */
 void crm_run_finish(crm_runtime *runtime);
+
+/* Lowers the calling thread's CPU priority (Linux niceness, 0–19); 0 on success. The threads
+   that run Lua call it, so event loops win the CPU from them. */
+int crm_thread_set_niceness(int niceness);
 
 #endif

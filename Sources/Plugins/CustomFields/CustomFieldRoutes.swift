@@ -28,14 +28,14 @@ struct CustomFieldRoutes {
         }
         routes.post("/custom-fields", requires: Self.manage, doc: CustomFieldsDocs.create) { request, context, principal in
             let body = try await JSONBody.object(request, context: context)
-            let definition = try validate(body, existing: nil, principal: principal)
+            let definition = try await validate(body, existing: nil, principal: principal)
             try await save(definition, principal: principal, creating: true)
             return try JSONResponse.make(.created, definition, headers: [.location: "/api/v1/custom-fields/\(definition.id)"])
         }
         routes.patch("/custom-fields/:id", requires: Self.manage, doc: CustomFieldsDocs.update) { request, context, principal in
             let current = try await find(try context.uuidParameter("id"), principal)
             let body = try await JSONBody.object(request, context: context)
-            let definition = try validate(body, existing: current, principal: principal)
+            let definition = try await validate(body, existing: current, principal: principal)
             if definition.type != current.type || definition.options != current.options {
                 try await convertValues(from: current, to: definition, principal)
             }
@@ -57,7 +57,7 @@ struct CustomFieldRoutes {
     }
 
     /// The body as a definition (a PATCH merged over `existing`), every rule checked.
-    func validate(_ body: [String: JSONValue], existing: CustomFieldDefinition?, principal: Principal) throws -> CustomFieldDefinition {
+    func validate(_ body: [String: JSONValue], existing: CustomFieldDefinition?, principal: Principal) async throws -> CustomFieldDefinition {
         var errors: [FieldError] = []
         let allowed: Set<String> = existing == nil
             ? ["entity", "key", "label", "type", "required", "options", "defaultValue", "validation", "formula"]
@@ -113,7 +113,7 @@ struct CustomFieldRoutes {
         var validation = existing?.validation
         if let value = body["validation"] {
             if value.isNull { validation = nil } else if let expression = value["expression"]?.stringValue {
-                do { try evaluator.check(expression) } catch let failure as ExpressionFailure {
+                do { try await evaluator.check(expression, organizationID: principal.organizationID) } catch let failure as ExpressionFailure {
                     errors.append(FieldError(field: "validation.expression", code: "script_error", message: failure.message))
                 } catch {}
                 validation = .init(expression: expression, message: value["message"]?.stringValue ?? "is invalid")
@@ -124,7 +124,7 @@ struct CustomFieldRoutes {
         var formula = existing?.formula
         if let value = body["formula"] {
             if value.isNull { formula = nil } else if let text = value.stringValue {
-                do { try evaluator.check(text) } catch let failure as ExpressionFailure {
+                do { try await evaluator.check(text, organizationID: principal.organizationID) } catch let failure as ExpressionFailure {
                     errors.append(FieldError(field: "formula", code: "script_error", message: failure.message))
                 } catch {}
                 formula = text

@@ -6,8 +6,8 @@ import Scripting
 public struct CustomFieldsPlugin: CRMPlugin {
     let evaluator: ExpressionEvaluator
 
-    public init(limits: ScriptLimits = ScriptLimits()) {
-        self.evaluator = ExpressionEvaluator(limits: limits)
+    public init(sandbox: LuaSandbox) {
+        self.evaluator = ExpressionEvaluator(sandbox: sandbox)
     }
 
     public let manifest = PluginManifest(
@@ -60,8 +60,8 @@ struct CustomFieldProviderImpl: CustomFieldProvider {
         try await definitions.all(organizationID).filter { $0.entity == entity }
     }
 
-    func evaluate(_ expression: String, value: JSONValue, record: Record) async -> Result<JSONValue, ExpressionFailure> {
-        await evaluator.evaluate(expression, value: value, record: record)
+    func evaluate(_ expression: String, value: JSONValue, record: Record, organizationID: UUID) async -> Result<JSONValue, ExpressionFailure> {
+        await evaluator.evaluate(expression, value: value, record: record, organizationID: organizationID)
     }
 }
 

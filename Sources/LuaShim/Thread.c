@@ -1,0 +1,11 @@
+#define _GNU_SOURCE
+#include "LuaShim.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int crm_thread_set_niceness(int niceness) {
+    /* Linux schedules threads individually: PRIO_PROCESS with a thread id sets that thread's. */
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), niceness);
+}
