@@ -62,9 +62,27 @@ static int safe_pcall(lua_State *L) {
     return finish_pcall(L, status, 0);
 }
 
+/* Lua calls a message handler where the error was raised; for a limit that is inside the count
+   hook, where hooks are off, so the script's handler would run unbounded. Once a limit is hit
+   it is not called: the kill is the message. */
+static int guarded_message_handler(lua_State *L) {
+    crm_limits *limits = limits_of(L);
+    if (limits->killed) {
+        lua_pushstring(L, limits->kill_reason ? limits->kill_reason : "limit exceeded");
+        return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 static int safe_xpcall(lua_State *L) {
     int n = lua_gettop(L);
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_message_handler, 1);
+    lua_replace(L, 2);
     lua_pushboolean(L, 1);
     lua_pushvalue(L, 1);
     lua_rotate(L, 3, 2);
@@ -72,43 +90,98 @@ static int safe_xpcall(lua_State *L) {
     return finish_pcall(L, status, 2);
 }
 
-/* ---- pattern matching with a complexity bound ----------------------------------------- */
-
-/* Lua patterns have no alternation, but each of `*`, `-`, `+` may scan the subject again:
-   the work is up to about n^k for k of them. Calls where that exceeds ~1e9 are refused,
-   since C code runs without the instruction hook. */
-static void check_pattern(lua_State *L, int subject_index, int pattern_index, int plain_index) {
-    size_t n = 0, plen = 0;
-    const char *subject = lua_tolstring(L, subject_index, &n);
-    const char *pattern = lua_tolstring(L, pattern_index, &plen);
-    if (!subject || !pattern) return;
-    if (plain_index && lua_toboolean(L, plain_index)) return;
-    int k = 0;
-    for (size_t i = 0; i < plen; i++) {
-        if (pattern[i] == '%') { i++; continue; }
-        if (i > 0 && (pattern[i] == '*' || pattern[i] == '-' || pattern[i] == '+')) k++;
-    }
-    if (k >= 2 && n > 16 && pow((double)n, (double)k) > 1e9) {
-        luaL_error(L, "pattern too complex for a subject of %d characters", (int)n);
-    }
-}
-
-static int guarded(lua_State *L, const char *name, int plain_index) {
-    check_pattern(L, 1, 2, plain_index);
+/* Calls the library function a guard wraps (its upvalue 1) with the guard's arguments. */
+static int call_original(lua_State *L) {
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    (void)name;
     return lua_gettop(L);
 }
 
-static int guarded_find(lua_State *L) { return guarded(L, "find", 4); }
-static int guarded_other(lua_State *L) { return guarded(L, "match", 0); }
+/* ---- coroutines: a limit hit inside one ends the whole run ------------------------------ */
 
-static void guard_string_function(lua_State *L, const char *name, lua_CFunction guard) {
-    lua_getfield(L, -1, name);
-    lua_pushcclosure(L, guard, 1);
-    lua_setfield(L, -2, name);
+static int raise_kill(lua_State *L, crm_limits *limits) {
+    lua_pushstring(L, limits->kill_reason ? limits->kill_reason : "limit exceeded");
+    return lua_error(L);
+}
+
+/* A coroutine that died of a limit died inside the count hook, and Lua leaves hooks off on it:
+   closing it would run its pending __close handlers unbounded, so it is never closed. Its
+   error is the limit's message (every error after a kill is: the hook fires on each
+   instruction); a script raising that text itself only loses its __close calls. */
+static int died_of_a_limit(lua_State *co) {
+    int status = lua_status(co);
+    if (status == LUA_OK || status == LUA_YIELD || lua_gettop(co) == 0) return 0;
+    const char *message = lua_type(co, -1) == LUA_TSTRING ? lua_tostring(co, -1) : NULL;
+    return message && (strstr(message, "limit exceeded") || strstr(message, "shutting down"));
+}
+
+/* coroutine.resume answers (false, message) for a limit like any error: the run ends instead. */
+static int safe_resume(lua_State *L) {
+    int results = call_original(L);
+    crm_limits *limits = limits_of(L);
+    if (limits->killed) return raise_kill(L, limits);
+    return results;
+}
+
+static int safe_close(lua_State *L) {
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    crm_limits *limits = limits_of(L);
+    if (limits->killed) return raise_kill(L, limits);
+    if (died_of_a_limit(co)) {
+        lua_pushboolean(L, 0);
+        lua_pushvalue(co, -1);
+        lua_xmove(co, L, 1);
+        return 2;
+    }
+    int results = call_original(L);
+    if (limits->killed) return raise_kill(L, limits);
+    return results;
+}
+
+/* coroutine.wrap's function, as Lua's own but never closing a coroutine a limit ended. */
+static int wrapped_call(lua_State *L) {
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    crm_limits *limits = limits_of(L);
+    int status = lua_status(co);
+    if (status != LUA_YIELD && !(status == LUA_OK && lua_gettop(co) > 0)) {
+        return luaL_error(L, "cannot resume %s coroutine", status == LUA_OK ? "dead" : "non-suspended");
+    }
+    int nargs = lua_gettop(L);
+    if (!lua_checkstack(co, nargs)) return luaL_error(L, "too many arguments to resume");
+    lua_xmove(L, co, nargs);
+    int nresults = 0;
+    status = lua_resume(co, L, nargs, &nresults);
+    if (limits->killed) return raise_kill(L, limits);
+    if (status == LUA_OK || status == LUA_YIELD) {
+        if (!lua_checkstack(L, nresults + 1)) {
+            lua_pop(co, nresults);
+            return luaL_error(L, "too many results to resume");
+        }
+        lua_xmove(co, L, nresults);
+        return nresults;
+    }
+    if (!died_of_a_limit(co)) {
+        status = lua_resetthread(co); /* close its to-be-closed variables, under the hook */
+        if (limits->killed) return raise_kill(L, limits);
+    }
+    lua_xmove(co, L, 1);
+    if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+static int safe_wrap(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, wrapped_call, 1);
+    return 1;
 }
 
 /* ---- no finalizers: Lua runs __gc with hooks off, out of every limit ------------------- */
@@ -143,13 +216,6 @@ static void require_plain(lua_State *L, int index, const char *fn) {
         if (present) luaL_error(L, "table.%s: tables with %s are not supported", fn, *event);
     }
     lua_pop(L, 1);
-}
-
-static int call_original(lua_State *L) {
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
 }
 
 static lua_Integer span(lua_Integer from, lua_Integer to) {
@@ -294,6 +360,13 @@ int crm_open_sandbox(lua_State *L) {
     lua_pushcclosure(L, safe_setmetatable, 1);
     lua_setglobal(L, "setmetatable");
 
+    lua_getglobal(L, "coroutine");
+    wrap(L, "resume", safe_resume);
+    wrap(L, "close", safe_close);
+    lua_pushcfunction(L, safe_wrap);
+    lua_setfield(L, -2, "wrap");
+    lua_pop(L, 1);
+
     lua_getglobal(L, "table");
     wrap(L, "move", guarded_move);
     wrap(L, "insert", guarded_insert);
@@ -310,10 +383,7 @@ int crm_open_sandbox(lua_State *L) {
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
     wrap(L, "rep", guarded_rep);
-    guard_string_function(L, "find", guarded_find);
-    guard_string_function(L, "match", guarded_other);
-    guard_string_function(L, "gmatch", guarded_other);
-    guard_string_function(L, "gsub", guarded_other);
+    crm_open_patterns(L); /* find, match, gmatch, gsub charged as they go (Pattern.c) */
     lua_pop(L, 1);
 
     /* The strings' shared metatable: its __index is the (guarded) string library, and it is

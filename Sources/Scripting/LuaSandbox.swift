@@ -21,7 +21,8 @@ public final class LuaSandbox: Sendable {
     /// States one tenant may have alive at once, per kind (scripts, expressions); more runs
     /// wait for one. Bounds a tenant's memory at this × `limits.memoryBytes`.
     static let statesPerTenant = 8
-    /// Tenants whose idle states are kept; the least recently used beyond this are closed.
+    /// Tenants whose states are kept; beyond this, those cached longest ago are closed (and
+    /// made again on their next run).
     static let tenantsKept = 256
 
     public init(limits: ScriptLimits = ScriptLimits(), threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -180,8 +181,8 @@ protocol LuaState: AnyObject, Sendable {
 
 extension LuaRuntime: LuaState {}
 
-/// Per-tenant values (state pools and what they serve) for the most recently used tenants;
-/// an evicted or replaced value is retired, so its states close.
+/// Per-tenant values (state pools and what they serve), at most `capacity` tenants, the one
+/// cached longest ago evicted first; an evicted or removed value is retired, so its states close.
 final class TenantCache<Value: Sendable>: Sendable {
     private let entries = Mutex<(values: [UUID: Value], order: [UUID])>(([:], []))
     private let capacity: Int

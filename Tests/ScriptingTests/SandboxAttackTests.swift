@@ -86,11 +86,71 @@ import Testing
         try expectError("local function f() return pcall(f) end f() error('deep')", containing: "deep")
     }
 
-    @Test func pathologicalPatternsAreRefused() throws {
-        try expectError("string.find(string.rep('a', 100000), '.-.-.-.-.-b')", containing: "pattern too complex")
-        try expectError("local s = string.rep('a', 50000) s:match('(.*)(.*)(.*)x')", containing: "pattern too complex")
+    @Test func pathologicalPatternsMeetTheLimits() throws {
+        try expectError("string.find(string.rep('a', 100000), '.-.-.-.-.-b')", containing: "limit exceeded")
+        try expectError("local s = string.rep('a', 50000) s:match('(.*)(.*)(.*)x')", containing: "limit exceeded")
+        try expectError("string.rep('a', 200000):find('.-b')", containing: "limit exceeded")
+        try expectError("local n = 0 for _ in string.rep('a', 200000):gmatch('.-b') do n = n + 1 end", containing: "limit exceeded")
+        try expectError("string.rep('a', 200000):gsub('.-b', '')", containing: "limit exceeded")
         let (ok, _) = try run("assert(('hello world'):find('o w'))")
         if case .error(let message) = ok { Issue.record("a simple find failed: \(message)") }
+    }
+
+    @Test func limitsCannotBeSwallowed() throws {
+        try expectError(#"xpcall(function() error("first") end, function() while true do end end) event.record.x = 1"#, containing: "limit exceeded")
+        try expectError("local ok, e = coroutine.resume(coroutine.create(function() while true do end end)) event.record.x = e",
+                        containing: "instruction limit exceeded")
+        try expectError("""
+            local co = coroutine.create(function()
+              local guard <close> = setmetatable({}, { __close = function() while true do end end })
+              coroutine.yield()
+            end)
+            coroutine.resume(co)
+            local ok, e = coroutine.close(co)
+            event.record.x = e
+            """, containing: "instruction limit exceeded")
+    }
+
+    /// A coroutine a limit ended keeps its pending __close handlers, with hooks off (Lua leaves
+    /// them off on a thread that died in the hook): a later run must not be able to close it.
+    @Test func aCoroutineALimitEndedIsNeverClosed() throws {
+        let runtime = try LuaRuntime(memoryLimit: limits.memoryBytes)
+        let source = """
+            local kept = {}
+            return { on = {
+              ["test.first"] = function(event)
+                kept.co = coroutine.create(function()
+                  local guard <close> = setmetatable({}, { __close = function() while true do end end })
+                  while true do end
+                end)
+                coroutine.resume(kept.co)
+              end,
+              ["test.second"] = function(event)
+                event.record.closed = tostring(coroutine.close(kept.co))
+              end,
+              ["test.wrapped"] = function(event)
+                local f = coroutine.wrap(function()
+                  local guard <close> = setmetatable({}, { __close = function() while true do end end })
+                  while true do end
+                end)
+                f()
+              end,
+            } }
+            """
+        guard case .done = runtime.load(name: "keeper", source: source, limits: limits.before) else {
+            Issue.record("does not load")
+            return
+        }
+        for event in ["test.first", "test.wrapped"] {
+            let step = runtime.start(name: "keeper", event: event, eventJSON: #"{"record":{}}"#, configJSON: "{}", limits: limits.before)
+            runtime.finish()
+            guard case .error(let message) = step else { Issue.record("\(event): \(step)"); continue }
+            #expect(message.contains("limit exceeded"), "\(message)")
+        }
+        let second = runtime.start(name: "keeper", event: "test.second", eventJSON: #"{"record":{}}"#, configJSON: "{}", limits: limits.before)
+        runtime.finish()
+        guard case .done(let output) = second else { Issue.record("\(second)"); return }
+        #expect(output.contains(#""closed":"false""#), "\(output)")
     }
 
     @Test func oddErrorObjectsBecomeMessages() throws {
