@@ -6,8 +6,12 @@ bench_server() {
     bash scripts/setup.sh
     source scripts/lib/test-postgres.sh
     start_test_postgres
-    nice -n 10 swift build -c release --product crm --scratch-path .build-bench >/dev/null
-    crm="$(swift build -c release --scratch-path .build-bench --show-bin-path)/crm"
+    if [ -n "${CRM_BIN:-}" ]; then # an already built crm (e.g. .build-bench/release/crm)
+        crm="$CRM_BIN"
+    else
+        nice -n 10 swift build -c release --product crm --scratch-path .build-bench >/dev/null
+        crm="$(swift build -c release --scratch-path .build-bench --show-bin-path)/crm"
+    fi
     psql -q "$TEST_DATABASE_URL" -c "CREATE ROLE bench_app LOGIN PASSWORD 'bench'" -c "CREATE DATABASE bench OWNER bench_app"
     bench_db_admin=$(echo "$TEST_DATABASE_URL" | sed 's|/postgres$|/bench|')
     local url

@@ -9,8 +9,8 @@
 #   NOISY_MODE (burn): burn = A's handler loops for ~NOISY_INSTRUCTIONS (900000) instructions,
 #     calibrated with a dry run (POST /scripts/{name}/test), so A's creates succeed (201);
 #     limit = an endless loop, so every create of A ends at the cap (422 script_error) ·
-#   CRM_BIN: an already built crm to use instead of building (e.g. .build/release/crm; relative
-#     to the checkout)
+#   CRM_BIN: an already built crm to use instead of building (bench/lib.sh; e.g.
+#     .build-bench/release/crm, relative to the checkout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -20,17 +20,9 @@ NOISY_INSTRUCTIONS=${NOISY_INSTRUCTIONS:-900000}
 case $NOISY_MODE in burn | limit) ;; *) echo "bench: NOISY_MODE must be burn or limit, not '$NOISY_MODE'" >&2; exit 2 ;; esac
 
 if [ -n "${CRM_BIN:-}" ]; then
-    [ -x "$CRM_BIN" ] && [ "$(basename "$CRM_BIN")" = crm ] || { echo "bench: CRM_BIN=$CRM_BIN is not an executable named crm" >&2; exit 2; }
-    # bench_server runs `nice swift build` and takes crm from `swift build --show-bin-path`: a
-    # `swift` first on its PATH builds nothing and names CRM_BIN's directory.
-    shim=$(mktemp -d)
-    printf '#!/bin/sh\ncase " $* " in *" --show-bin-path "*) echo "%s" ;; esac\n' "$(cd "$(dirname "$CRM_BIN")" && pwd)" >"$shim/swift"
-    chmod +x "$shim/swift"
-    PATH="$shim:$PATH" bench_server
-    rm -rf "$shim"
-else
-    bench_server
+    [ -x "$CRM_BIN" ] || { echo "bench: CRM_BIN=$CRM_BIN is not an executable" >&2; exit 2; }
 fi
+bench_server
 # bench_server's EXIT trap stops the server and PostgreSQL; ours also stops A's load and removes our files.
 lib_exit=$(eval "set -- $(trap -p EXIT)"; printf '%s' "${3:-}")
 tmp=$(mktemp -d)

@@ -66,9 +66,22 @@ public final class ExpressionEvaluator: Sendable {
     public func evaluate(
         _ expression: String, value: JSONValue, record: Record, organizationID: UUID
     ) async -> Result<JSONValue, ExpressionFailure> {
+        let event = JSONValue.object(["value": value, "record": .object(record)]).serialized()
+        // First on the caller's thread within a small budget, as a before-handler
+        // (LuaSandbox.firstAttempt); an expression that overruns it is evaluated again in full
+        // on the Lua threads.
+        if let attempt = LuaSandbox.firstAttempt(within: limits.before) {
+            let first = await evaluateOnce(expression, event: event, organizationID: organizationID, phase: attempt, inline: true)
+            guard case .failure(let failure) = first, LuaSandbox.overran(failure.message) else { return first }
+        }
+        return await evaluateOnce(expression, event: event, organizationID: organizationID, phase: limits.before, inline: false)
+    }
+
+    private func evaluateOnce(
+        _ expression: String, event: String, organizationID: UUID, phase: ScriptLimits.Phase, inline: Bool
+    ) async -> Result<JSONValue, ExpressionFailure> {
         let name = Self.name(expression)
         let limits = self.limits
-        let event = JSONValue.object(["value": value, "record": .object(record)]).serialized()
         let pool = self.pool(organizationID)
         let slot: Slot
         do {
@@ -76,14 +89,14 @@ public final class ExpressionEvaluator: Sendable {
         } catch {
             return .failure(ExpressionFailure("\(error)"))
         }
-        let step = await sandbox.run(organizationID) { () -> LuaStep in
+        let step = await sandbox.run(organizationID, inline: inline) { () -> LuaStep in
             if !slot.loaded.contains(name) {
                 if case .error(let message) = slot.runtime.load(name: name, source: Self.source(expression), limits: limits.before) {
                     return .error(message)
                 }
                 slot.loaded.insert(name)
             }
-            var step = slot.runtime.start(name: name, event: "eval", eventJSON: event, configJSON: "{}", limits: limits.before)
+            var step = slot.runtime.start(name: name, event: "eval", eventJSON: event, configJSON: "{}", limits: phase)
             while case .hostCall = step {
                 step = slot.runtime.resume(reply: "crm functions are not available in expressions", isError: true)
             }

@@ -28,6 +28,13 @@ final class HostCalls: @unchecked Sendable {
 
     struct CallError: Error { let message: String }
 
+    /// Drops the log of a first attempt that is run again (`ScriptEngine.run`); such runs
+    /// cannot write, so there is nothing else to undo.
+    func forgetLogs() {
+        logs.removeAll()
+        logBytes = 0
+    }
+
     /// Answers `{"fn", "args"}` with the reply (JSON) or an error message.
     func handle(_ request: String) async -> (String, Bool) {
         guard let json = JSONValue.parse(request), let fn = json["fn"]?.stringValue else {

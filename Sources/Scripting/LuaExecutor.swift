@@ -19,15 +19,15 @@ final class LuaExecutor: @unchecked Sendable {
 
     /// Linux niceness of the Lua threads: the scheduler gives a niceness-0 event loop about
     /// ten times their share of a contended core.
-    static let niceness: Int32 = 10
+    static let niceness: Int32 = Int32(ProcessInfo.processInfo.environment["LUA_THREAD_NICENESS"] ?? "") ?? 10
 
     init(threads: Int) {
         for index in 0..<max(1, threads) {
             let thread = Thread { [unowned self] in
-                _ = crm_thread_set_niceness(Self.niceness)
+                // Named for top and perf (Foundation's `name` does not reach the OS thread here).
+                _ = crm_thread_setup("lua-\(index)", Self.niceness)
                 self.serve()
             }
-            thread.name = "lua-\(index)"
             // Lua's own C recursion (pcall, metamethods, pattern captures) is capped at 200
             // levels; this leaves it ample room.
             thread.stackSize = 16 << 20

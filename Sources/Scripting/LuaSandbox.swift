@@ -30,9 +30,31 @@ public final class LuaSandbox: Sendable {
         self.executor = LuaExecutor(threads: threads)
     }
 
-    /// Runs `body` on a Lua thread, in `tenant`'s turn.
-    func run<T: Sendable>(_ tenant: UUID, _ body: @escaping @Sendable () -> T) async -> T {
-        await executor.run(tenant, body)
+    /// Runs `body` on a Lua thread, in `tenant`'s turn — or, `inline`, on the caller's thread
+    /// (a first attempt, see `firstAttempt`).
+    func run<T: Sendable>(_ tenant: UUID, inline: Bool = false, _ body: @escaping @Sendable () -> T) async -> T {
+        inline ? body() : await executor.run(tenant, body)
+    }
+
+    /// The budget of a short run's first attempt, made on the caller's thread (an event loop):
+    /// most before-handlers and expressions finish in a few hundred instructions, and a trip to
+    /// the Lua threads and back costs more than they do. A run that overruns this budget is
+    /// ended and run again from the start on the Lua threads under its full limits — so an
+    /// event loop lends a script at most about a millisecond. Only runs that cannot write take
+    /// a first attempt (running a before-handler or an expression twice changes nothing but
+    /// its own script's tables); `nil` when `phase` is no larger than the attempt.
+    static func firstAttempt(within phase: ScriptLimits.Phase) -> ScriptLimits.Phase? {
+        let attempt = ScriptLimits.Phase(instructions: 20_000, milliseconds: 1, writes: 0)
+        guard phase.writes == 0, phase.instructions > attempt.instructions, phase.milliseconds > attempt.milliseconds else {
+            return nil
+        }
+        return attempt
+    }
+
+    /// Whether a first attempt ended on its budget (and is to be run again in full).
+    static func overran(_ message: String?) -> Bool {
+        guard let message else { return false }
+        return message.hasSuffix("instruction limit exceeded") || message.hasSuffix("time limit exceeded")
     }
 
     /// A new state under the memory cap (call on a Lua thread).

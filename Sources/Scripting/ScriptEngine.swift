@@ -48,6 +48,13 @@ final class TenantScripts: Sendable {
         }
     }
 
+    /// Scripts whose first attempt overran (`LuaSandbox.firstAttempt`): their runs go to the
+    /// Lua threads at once, until the tenant's scripts change.
+    private let overran = Mutex<Set<String>>([])
+
+    func hasOverrun(_ name: String) -> Bool { overran.withLock { $0.contains(name) } }
+    func markOverrun(_ name: String) { _ = overran.withLock { $0.insert(name) } }
+
     func handlers(for event: String) -> [ScriptEntry] {
         entries.filter { $0.triggers.contains(event) }
     }
@@ -87,17 +94,41 @@ public final class ScriptEngine: Sendable {
         try await sandbox.describe(organizationID, name: name, source: source)
     }
 
-    /// Runs `entry`'s handler for `event` on a state of `scripts`, every Lua step on the Lua
-    /// threads in the tenant's turn (a step that finishes the run also ends it there, so a
-    /// handler that calls no `crm` function costs one trip). A failed run is ended after its
-    /// answer: a run stopped at its memory limit leaves a heap to collect, which the request
-    /// need not wait for.
+    /// Runs `entry`'s handler for `event` on a state of `scripts`: a handler that cannot write
+    /// first on the caller's thread within `LuaSandbox.firstAttempt`, else (or when that
+    /// overruns) on the Lua threads in the tenant's turn.
     func run(
         _ entry: ScriptEntry, of scripts: TenantScripts, event: String, eventJSON: String, phase: ScriptLimits.Phase,
         host: HostCalls
     ) async -> RunResult {
-        let tenant = scripts.states.tenant
         let started = ContinuousClock.now
+        var result: RunResult
+        if let attempt = LuaSandbox.firstAttempt(within: phase), !scripts.hasOverrun(entry.name) {
+            result = await attemptRun(entry, of: scripts, event: event, eventJSON: eventJSON, phase: attempt, host: host, inline: true)
+            if LuaSandbox.overran(result.failure?.message) {
+                scripts.markOverrun(entry.name)
+                host.forgetLogs()
+                result = await attemptRun(entry, of: scripts, event: event, eventJSON: eventJSON, phase: phase, host: host, inline: false)
+            }
+        } else {
+            result = await attemptRun(entry, of: scripts, event: event, eventJSON: eventJSON, phase: phase, host: host, inline: false)
+        }
+        result.logs = host.logs
+        result.writes = host.writes
+        let elapsed = ContinuousClock.now - started
+        result.durationMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return result
+    }
+
+    /// One run of the handler from its start: every Lua step `inline` or on the Lua threads (a
+    /// step that finishes the run also ends it there, so a handler that calls no `crm` function
+    /// costs one trip). A failed run is ended after its answer: a run stopped at its memory
+    /// limit leaves a heap to collect, which the request need not wait for.
+    private func attemptRun(
+        _ entry: ScriptEntry, of scripts: TenantScripts, event: String, eventJSON: String, phase: ScriptLimits.Phase,
+        host: HostCalls, inline: Bool
+    ) async -> RunResult {
+        let tenant = scripts.states.tenant
         var result = RunResult(outcome: .error)
         do {
             let runtime = try await scripts.states.checkout()
@@ -107,12 +138,14 @@ public final class ScriptEngine: Sendable {
                 return (step, instructions)
             }
             let configJSON = entry.config.serialized()
-            var (current, instructions) = await sandbox.run(tenant) {
+            var (current, instructions) = await sandbox.run(tenant, inline: inline) {
                 finishing(runtime.start(name: entry.name, event: event, eventJSON: eventJSON, configJSON: configJSON, limits: phase))
             }
             while case .hostCall(let request) = current {
                 let (reply, isError) = await host.handle(request)
-                (current, instructions) = await sandbox.run(tenant) { finishing(runtime.resume(reply: reply, isError: isError)) }
+                (current, instructions) = await sandbox.run(tenant, inline: inline) {
+                    finishing(runtime.resume(reply: reply, isError: isError))
+                }
             }
             if case .error = current {
                 sandbox.executor.submit(tenant) {
@@ -139,10 +172,6 @@ public final class ScriptEngine: Sendable {
         } catch {
             result.failure = ScriptFailure(message: "\(entry.name): \(error)")
         }
-        result.logs = host.logs
-        result.writes = host.writes
-        let elapsed = ContinuousClock.now - started
-        result.durationMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         return result
     }
 }

@@ -205,6 +205,28 @@ import TestSupport
         #expect(try await owner.get("/scripts/x").status == 404)
     }
 
+    /// A handler past the first attempt's budget (20,000 instructions, run on the event loop)
+    /// is run again in full on the Lua threads: the write gets its result once, and the log of
+    /// the abandoned attempt is not kept.
+    @Test func aLongerHandlerRunsInFullOnce() async throws {
+        let s = try await session()
+        #expect(try await put(s, "longer", """
+            return { on = { ["contacts.beforeSave"] = function(event, crm)
+              crm.log("start")
+              local sum = 0
+              for i = 1, 100000 do sum = sum + i end
+              event.record.title = tostring(sum)
+            end } }
+            """).status == 201)
+        for _ in 0..<2 {
+            let created = try await s.send(.POST, "/contacts", ["firstName": "x"])
+            #expect(created.status == 201)
+            #expect(created.json?["title"] == "5000050000")
+        }
+        let runs = try await s.get("/scripts/longer/runs")
+        #expect(runs.json?["data"]?.arrayValue?.compactMap { $0["logs"] } == [["start"], ["start"]])
+    }
+
     @Test func aRunawayScriptFailsItsRequestAndTheServerKeepsServing() async throws {
         let s = try await session()
         #expect(try await put(s, "spin", "return { on = { ['contacts.beforeSave'] = function() while true do end end } }").status == 201)

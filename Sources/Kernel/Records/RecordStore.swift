@@ -65,11 +65,17 @@ public struct RecordStore: Sendable {
     ) async throws -> Created {
         let tenant = try await pluginStates.tenant(principal.organizationID)
         let custom = try await customDefinitions(schema, principal, tenant: tenant)
-        let events = ["beforeCreate", "beforeSave", "afterCreate", "afterSave"].map { "\(schema.name).\($0)" }
-        let watched = try await hooks.watches(events, organizationID: principal.organizationID, enabled: tenant.enabled)
-        // Unwatched and without an Idempotency-Key (remembered with the record), the create is
-        // one INSERT statement, atomic on its own: BEGIN and COMMIT would only add two round trips.
-        return try await database.run(principal.scope, inTransaction: watched || idempotency != nil) { connection in
+        let org = principal.organizationID
+        let before = ["beforeCreate", "beforeSave"].map { "\(schema.name).\($0)" }
+        let after = ["afterCreate", "afterSave"].map { "\(schema.name).\($0)" }
+        let watchedBefore = try await hooks.watches(before, organizationID: org, enabled: tenant.enabled)
+        let watchedAfter = try await hooks.watches(after, organizationID: org, enabled: tenant.enabled)
+        // The create is one INSERT statement, atomic on its own; a transaction only when
+        // something must commit with it: what after-hooks write (the workflow outbox, a plugin's
+        // rows) or the Idempotency-Key's answer. Before-hooks only read and change the record
+        // (under READ COMMITTED a transaction would not make their reads atomic with the
+        // INSERT either), so BEGIN and COMMIT would only add two round trips for them.
+        return try await database.run(principal.scope, inTransaction: watchedAfter || idempotency != nil) { connection in
             if let idempotency, let replay = try await idempotency.replay(principal, on: connection, logger: logger) {
                 return .replayed(replay)
             }
@@ -79,11 +85,11 @@ public struct RecordStore: Sendable {
             record["tags"] = record["tags"] ?? .array([])
             let event = try await checkedWrite(
                 schema, &record, previous: nil, custom: custom, principal: principal, depth: depth, tenant: tenant,
-                runHooks: watched, on: connection)
+                runHooks: watchedBefore, describe: watchedAfter, on: connection)
             let id = UUID()
             let changes = RecordInput.changes(from: nil, to: record, schema: schema)
             let stored = try await insert(schema, id: id, record, changes: changes, principal: principal, on: connection)
-            if watched {
+            if watchedAfter {
                 try await runAfter(
                     event.renamed("\(schema.name).afterCreate"), also: "\(schema.name).afterSave", record: stored.record,
                     tenant: tenant, on: connection)
@@ -227,12 +233,14 @@ public struct RecordStore: Sendable {
     /// The part of a create (`previous` nil) or an update between reading the request and
     /// writing: the before-hooks (`before<Create|Update>`, then `beforeSave`), which may change
     /// `record`, then every check of the record it would leave. Returns the hooks' event.
-    /// `runHooks` false: `HookBus.watches` said no handler would act on this write.
+    /// `runHooks` false: `HookBus.watches` said no before-handler would act on this write;
+    /// `describe`: the event's `changed` is still wanted (for after-handlers).
     func checkedWrite(
         _ schema: EntitySchema, _ record: inout Record, previous: Record?, custom: [CustomFieldDefinition],
-        principal: Principal, depth: Int, tenant: PluginStates.Tenant, runHooks: Bool = true, on connection: PostgresConnection
+        principal: Principal, depth: Int, tenant: PluginStates.Tenant, runHooks: Bool = true, describe: Bool = false,
+        on connection: PostgresConnection
     ) async throws -> HookEvent {
-        let changed = runHooks ? Set(RecordInput.changes(from: previous, to: record, schema: schema).keys) : []
+        let changed = runHooks || describe ? Set(RecordInput.changes(from: previous, to: record, schema: schema).keys) : []
         let event = HookEvent(
             name: "\(schema.name).before\(previous == nil ? "Create" : "Update")", entity: schema.name, phase: .before,
             record: record, previous: previous, changed: changed, actor: principal, depth: depth)

@@ -55,8 +55,9 @@ void crm_abort_all_runs(void);
 /* Ends the current run (if any) and releases its coroutine. */
 void crm_run_finish(crm_runtime *runtime);
 
-/* Lowers the calling thread's CPU priority (Linux niceness, 0–19); 0 on success. The threads
-   that run Lua call it, so event loops win the CPU from them. */
-int crm_thread_set_niceness(int niceness);
+/* Names the calling thread (for top and perf; at most 15 characters) and sets its CPU
+   priority (Linux niceness, 0–19); 0 on success. The threads that run Lua call it, so event
+   loops win the CPU from them. */
+int crm_thread_setup(const char *name, int niceness);
 
 #endif
