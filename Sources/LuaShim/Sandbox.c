@@ -247,20 +247,24 @@ static int guarded_remove(lua_State *L) {
     return call_original(L);
 }
 
+/* The elements a call visits from argument `first` (default 1) to argument `last` (default
+   the length of the table at 1). */
+static lua_Integer requested_span(lua_State *L, int first, int last) {
+    lua_Integer from = luaL_optinteger(L, first, 1);
+    lua_Integer to = lua_isnoneornil(L, last) ? (lua_Integer)lua_rawlen(L, 1) : luaL_checkinteger(L, last);
+    return span(from, to);
+}
+
 static int guarded_unpack(lua_State *L) {
     if (lua_type(L, 1) == LUA_TTABLE) require_plain(L, 1, "unpack");
-    lua_Integer first = luaL_optinteger(L, 2, 1);
-    lua_Integer last = lua_isnoneornil(L, 3) ? (lua_Integer)lua_rawlen(L, 1) : luaL_checkinteger(L, 3);
-    crm_reserve(L, span(first, last));
+    crm_reserve(L, requested_span(L, 2, 3));
     return call_original(L);
 }
 
 static int guarded_concat(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     require_plain(L, 1, "concat");
-    lua_Integer first = luaL_optinteger(L, 3, 1);
-    lua_Integer last = lua_isnoneornil(L, 4) ? (lua_Integer)lua_rawlen(L, 1) : luaL_checkinteger(L, 4);
-    crm_reserve(L, span(first, last));
+    crm_reserve(L, requested_span(L, 3, 4));
     return call_original(L);
 }
 

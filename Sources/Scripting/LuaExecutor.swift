@@ -19,7 +19,7 @@ final class LuaExecutor: @unchecked Sendable {
 
     /// Linux niceness of the Lua threads: the scheduler gives a niceness-0 event loop about
     /// ten times their share of a contended core.
-    static let niceness: Int32 = Int32(ProcessInfo.processInfo.environment["LUA_THREAD_NICENESS"] ?? "") ?? 10
+    static let niceness: Int32 = 10
 
     init(threads: Int) {
         for index in 0..<max(1, threads) {

@@ -16,14 +16,7 @@ import Testing
 
     /// Loads `body` as the handler of `test.beforeSave` and runs it once.
     func run(_ body: String, runtime: LuaRuntime? = nil, name: String = "attack") throws -> (LuaStep, LuaRuntime) {
-        let runtime = try runtime ?? LuaRuntime(memoryLimit: limits.memoryBytes)
-        let source = "return { on = { [\"test.beforeSave\"] = function(event, crm)\n\(body)\nend } }"
-        if case .error(let message) = runtime.load(name: name, source: source, limits: limits.before) {
-            return (.error(message), runtime)
-        }
-        let step = runtime.start(name: name, event: "test.beforeSave", eventJSON: #"{"record":{}}"#, configJSON: "{}", limits: limits.before)
-        runtime.finish()
-        return (step, runtime)
+        try runHandler(body, limits: limits, runtime: runtime, name: name)
     }
 
     func expectError(_ body: String, containing text: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
