@@ -18,25 +18,19 @@ static atomic_int abort_all_runs;
 
 void crm_abort_all_runs(void) { atomic_store(&abort_all_runs, 1); }
 
-static crm_limits *limits_of_state(lua_State *L) {
-    void *ud = NULL;
-    lua_getallocf(L, &ud);
-    return (crm_limits *)ud;
-}
-
 /* Marks the run killed when a limit is spent; raises the kill on `L` (and makes the hook fire
    at once wherever Lua runs next, so no protected call can carry on). */
 static void enforce(lua_State *L, crm_limits *limits) {
     if (!limits->killed) {
         if (atomic_load_explicit(&abort_all_runs, memory_order_relaxed)) {
             limits->killed = 1;
-            limits->kill_reason = "the server is shutting down";
+            limits->kill_reason = CRM_KILL_SHUTDOWN;
         } else if (limits->instruction_limit > 0 && limits->instructions > limits->instruction_limit) {
             limits->killed = 1;
-            limits->kill_reason = "instruction limit exceeded";
+            limits->kill_reason = CRM_KILL_INSTRUCTIONS;
         } else if (limits->deadline_ms > 0 && crm_now_ms() > limits->deadline_ms) {
             limits->killed = 1;
-            limits->kill_reason = "time limit exceeded";
+            limits->kill_reason = CRM_KILL_TIME;
         }
     }
     if (limits->killed) {
@@ -47,7 +41,7 @@ static void enforce(lua_State *L, crm_limits *limits) {
 
 void crm_limit_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    crm_limits *limits = limits_of_state(L);
+    crm_limits *limits = crm_limits_of(L);
     limits->instructions += CRM_HOOK_EVERY;
     enforce(L, limits);
 }
@@ -55,7 +49,7 @@ void crm_limit_hook(lua_State *L, lua_Debug *ar) {
 /* Work done in C for the script (pattern matching): time and abort are checked as in the hook;
    eight steps count as one instruction, so a runaway search also meets the instruction cap. */
 void crm_charge(lua_State *L, int64_t steps) {
-    crm_limits *limits = limits_of_state(L);
+    crm_limits *limits = crm_limits_of(L);
     limits->instructions += steps / 8;
     enforce(L, limits);
 }
@@ -63,7 +57,7 @@ void crm_charge(lua_State *L, int64_t steps) {
 /* Work a C loop is about to do (table.move, insert, …), paid up front: refused when it would
    overrun the instruction budget, since nothing interrupts it once it has started. */
 void crm_reserve(lua_State *L, int64_t steps) {
-    crm_limits *limits = limits_of_state(L);
+    crm_limits *limits = crm_limits_of(L);
     if (steps < 0) steps = 0;
     if (limits->instruction_limit > 0 && steps > limits->instruction_limit - limits->instructions) {
         limits->instructions = limits->instruction_limit + 1;
@@ -114,7 +108,7 @@ static int report_error(crm_runtime *runtime, lua_State *thread, int status) {
     if (runtime->limits->killed) {
         message = runtime->limits->kill_reason;
     } else if (status == LUA_ERRMEM) {
-        message = "memory limit exceeded";
+        message = CRM_KILL_MEMORY;
     } else if (status == LUA_ERRERR) {
         message = "error in error handling";
     } else if (lua_type(thread, -1) == LUA_TSTRING) {

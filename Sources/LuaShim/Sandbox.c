@@ -23,7 +23,7 @@ void *crm_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
     if (new_size > old && limits->used - old + new_size > limits->limit) {
         if (!limits->killed) {
             limits->killed = 1;
-            limits->kill_reason = "memory limit exceeded";
+            limits->kill_reason = CRM_KILL_MEMORY;
         }
         return NULL;
     }
@@ -32,7 +32,7 @@ void *crm_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
     return grown;
 }
 
-static crm_limits *limits_of(lua_State *L) {
+crm_limits *crm_limits_of(lua_State *L) {
     void *ud = NULL;
     lua_getallocf(L, &ud);
     return (crm_limits *)ud;
@@ -40,13 +40,20 @@ static crm_limits *limits_of(lua_State *L) {
 
 /* ---- protected calls that cannot swallow a limit ------------------------------------- */
 
+static void push_kill_reason(lua_State *L, crm_limits *limits) {
+    lua_pushstring(L, limits->kill_reason ? limits->kill_reason : "limit exceeded");
+}
+
+/* Ends the run with its kill, wherever a protected call or coroutine would have caught it. */
+static int raise_kill(lua_State *L, crm_limits *limits) {
+    push_kill_reason(L, limits);
+    return lua_error(L);
+}
+
 static int finish_pcall(lua_State *L, int status, lua_KContext extra) {
-    crm_limits *limits = limits_of(L);
+    crm_limits *limits = crm_limits_of(L);
     if (status != LUA_OK && status != LUA_YIELD) {
-        if (limits->killed) {
-            lua_pushstring(L, limits->kill_reason ? limits->kill_reason : "limit exceeded");
-            return lua_error(L);
-        }
+        if (limits->killed) return raise_kill(L, limits);
         lua_pushboolean(L, 0);
         lua_pushvalue(L, -2);
         return 2;
@@ -66,9 +73,9 @@ static int safe_pcall(lua_State *L) {
    hook, where hooks are off, so the script's handler would run unbounded. Once a limit is hit
    it is not called: the kill is the message. */
 static int guarded_message_handler(lua_State *L) {
-    crm_limits *limits = limits_of(L);
+    crm_limits *limits = crm_limits_of(L);
     if (limits->killed) {
-        lua_pushstring(L, limits->kill_reason ? limits->kill_reason : "limit exceeded");
+        push_kill_reason(L, limits);
         return 1;
     }
     lua_pushvalue(L, lua_upvalueindex(1));
@@ -100,11 +107,6 @@ static int call_original(lua_State *L) {
 
 /* ---- coroutines: a limit hit inside one ends the whole run ------------------------------ */
 
-static int raise_kill(lua_State *L, crm_limits *limits) {
-    lua_pushstring(L, limits->kill_reason ? limits->kill_reason : "limit exceeded");
-    return lua_error(L);
-}
-
 /* A coroutine that died of a limit died inside the count hook, and Lua leaves hooks off on it:
    closing it would run its pending __close handlers unbounded, so it is never closed. Its
    error is the limit's message (every error after a kill is: the hook fires on each
@@ -113,13 +115,17 @@ static int died_of_a_limit(lua_State *co) {
     int status = lua_status(co);
     if (status == LUA_OK || status == LUA_YIELD || lua_gettop(co) == 0) return 0;
     const char *message = lua_type(co, -1) == LUA_TSTRING ? lua_tostring(co, -1) : NULL;
-    return message && (strstr(message, "limit exceeded") || strstr(message, "shutting down"));
+    static const char *const reasons[] = {CRM_KILL_INSTRUCTIONS, CRM_KILL_TIME, CRM_KILL_MEMORY, CRM_KILL_SHUTDOWN, NULL};
+    for (const char *const *reason = reasons; message && *reason; reason++) {
+        if (strstr(message, *reason)) return 1;
+    }
+    return 0;
 }
 
 /* coroutine.resume answers (false, message) for a limit like any error: the run ends instead. */
 static int safe_resume(lua_State *L) {
     int results = call_original(L);
-    crm_limits *limits = limits_of(L);
+    crm_limits *limits = crm_limits_of(L);
     if (limits->killed) return raise_kill(L, limits);
     return results;
 }
@@ -127,7 +133,7 @@ static int safe_resume(lua_State *L) {
 static int safe_close(lua_State *L) {
     lua_State *co = lua_tothread(L, 1);
     luaL_argexpected(L, co, 1, "coroutine");
-    crm_limits *limits = limits_of(L);
+    crm_limits *limits = crm_limits_of(L);
     if (limits->killed) return raise_kill(L, limits);
     if (died_of_a_limit(co)) {
         lua_pushboolean(L, 0);
@@ -143,7 +149,7 @@ static int safe_close(lua_State *L) {
 /* coroutine.wrap's function, as Lua's own but never closing a coroutine a limit ended. */
 static int wrapped_call(lua_State *L) {
     lua_State *co = lua_tothread(L, lua_upvalueindex(1));
-    crm_limits *limits = limits_of(L);
+    crm_limits *limits = crm_limits_of(L);
     int status = lua_status(co);
     if (status != LUA_YIELD && !(status == LUA_OK && lua_gettop(co) > 0)) {
         return luaL_error(L, "cannot resume %s coroutine", status == LUA_OK ? "dead" : "non-suspended");

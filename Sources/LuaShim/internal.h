@@ -31,6 +31,15 @@ typedef struct crm_limits {
 } crm_limits;
 
 void *crm_alloc(void *ud, void *ptr, size_t old_size, size_t new_size);
+/* The state's bookkeeping (the allocator's userdata), from any of its threads. */
+crm_limits *crm_limits_of(lua_State *L);
+
+/* Why a run was killed: its error message, which Sandbox.c also recognises on a dead coroutine
+   and ScriptEngine/LuaSandbox on a first attempt. */
+#define CRM_KILL_INSTRUCTIONS "instruction limit exceeded"
+#define CRM_KILL_TIME "time limit exceeded"
+#define CRM_KILL_MEMORY "memory limit exceeded"
+#define CRM_KILL_SHUTDOWN "the server is shutting down"
 double crm_now_ms(void);
 
 /* Opens the sandboxed libraries into the state's globals (the template environments copy). */

@@ -14,6 +14,7 @@ public final class ExpressionEvaluator: Sendable {
         let runtime: LuaRuntime
         var loaded: Set<String> = []
         init(runtime: LuaRuntime) { self.runtime = runtime }
+        func finish() { runtime.finish() }
         func close() { runtime.close() }
     }
 
@@ -108,11 +109,7 @@ public final class ExpressionEvaluator: Sendable {
         } else if case .done = step {
             pool.checkin(slot)
         } else {
-            // Ended after the answer, as a script run (ScriptEngine.run).
-            sandbox.executor.submit(organizationID) {
-                slot.runtime.finish()
-                pool.checkin(slot)
-            }
+            pool.checkin(afterFailure: slot)
         }
         switch step {
         case .done(let output): return .success(JSONValue.parse(output)?["record"]?["result"] ?? .null)

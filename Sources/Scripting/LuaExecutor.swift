@@ -1,8 +1,9 @@
 import Foundation
 import LuaShim
 
-/// The threads tenant Lua runs on — never an event loop, so a script at its time limit holds
-/// no thread that serves other requests' I/O (LUA.md, Fairness).
+/// The threads tenant Lua runs on, so a script at its time limit holds no thread that serves
+/// other requests' I/O (LUA.md, Fairness); only a short run's first attempt, capped at about a
+/// millisecond (`LuaSandbox.firstAttempt`), runs on its caller's event loop.
 ///
 /// Work is queued per tenant and the threads serve the tenants with work in turn, one piece
 /// each: a tenant with a hundred queued runs delays another tenant's run by at most one run

@@ -171,6 +171,16 @@ final class StatePool<State: LuaState>: Sendable {
         }
     }
 
+    /// Returns a state whose run failed: the run is ended on the Lua threads first (a run
+    /// stopped at its memory limit leaves a heap to collect), so its caller's answer need not
+    /// wait for that.
+    func checkin(afterFailure state: State) {
+        sandbox.executor.submit(tenant) {
+            state.finish()
+            self.checkin(state)
+        }
+    }
+
     /// Closes a state that should not be reused; its place goes to a waiting run.
     func discard(_ state: State) { release(state) }
 
@@ -198,6 +208,8 @@ final class StatePool<State: LuaState>: Sendable {
 
 /// What a `StatePool` holds: something owning one Lua state.
 protocol LuaState: AnyObject, Sendable {
+    /// Ends the state's current run.
+    func finish()
     func close()
 }
 

@@ -122,8 +122,7 @@ public final class ScriptEngine: Sendable {
 
     /// One run of the handler from its start: every Lua step `inline` or on the Lua threads (a
     /// step that finishes the run also ends it there, so a handler that calls no `crm` function
-    /// costs one trip). A failed run is ended after its answer: a run stopped at its memory
-    /// limit leaves a heap to collect, which the request need not wait for.
+    /// costs one trip).
     private func attemptRun(
         _ entry: ScriptEntry, of scripts: TenantScripts, event: String, eventJSON: String, phase: ScriptLimits.Phase,
         host: HostCalls, inline: Bool
@@ -148,10 +147,7 @@ public final class ScriptEngine: Sendable {
                 }
             }
             if case .error = current {
-                sandbox.executor.submit(tenant) {
-                    runtime.finish()
-                    scripts.states.checkin(runtime)
-                }
+                scripts.states.checkin(afterFailure: runtime)
             } else {
                 scripts.states.checkin(runtime)
             }
