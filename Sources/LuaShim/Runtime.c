@@ -70,8 +70,11 @@ void crm_reserve(lua_State *L, int64_t steps) {
 /* Starts a run's budget. The hook stays installed on every thread of the state, the main one
    included: host code touching script values can reach their metamethods, and those run under
    the same budget as the handler. */
-static void arm(crm_runtime *runtime, lua_State *thread, int64_t instruction_limit, double time_limit_ms) {
+static void arm(crm_runtime *runtime, lua_State *thread, int64_t instruction_limit, double time_limit_ms,
+                size_t allocation_limit) {
     crm_limits *limits = runtime->limits;
+    limits->allocated = 0;
+    limits->allocation_limit = allocation_limit;
     limits->killed = 0;
     limits->kill_reason = NULL;
     limits->instructions = 0;
@@ -274,7 +277,7 @@ int crm_script_load(crm_runtime *runtime, const char *name, const char *code, si
     lua_pushvalue(L, env);
     lua_setupvalue(L, main, 1);
     lua_pushvalue(L, main);
-    arm(runtime, L, instruction_limit, time_limit_ms);
+    arm(runtime, L, instruction_limit, time_limit_ms, 0);
     status = lua_pcall(L, 0, 1, 0);
     if (status != LUA_OK) {
         int result = report_error(runtime, L, status);
@@ -445,14 +448,14 @@ void crm_run_finish(crm_runtime *runtime) {
 
 int crm_run_start(crm_runtime *runtime, const char *name, const char *event_name,
                   const char *event_json, size_t event_length, const char *config_json, size_t config_length,
-                  int64_t instruction_limit, double time_limit_ms) {
+                  int64_t instruction_limit, double time_limit_ms, size_t allocation_limit) {
     lua_State *L = runtime->L;
     crm_run_finish(runtime);
     runtime->limits->killed = 0;
     lua_State *co = lua_newthread(L);
     runtime->co = co;
     runtime->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    arm(runtime, co, instruction_limit, time_limit_ms);
+    arm(runtime, co, instruction_limit, time_limit_ms, allocation_limit);
     lua_pushcfunction(L, prepare_run);
     lua_pushstring(L, name);
     lua_pushstring(L, event_name);

@@ -27,6 +27,14 @@ void *crm_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
         }
         return NULL;
     }
+    if (new_size > old && limits->allocation_limit > 0 && !limits->killed) {
+        limits->allocated += new_size - old;
+        if (limits->allocated > limits->allocation_limit) {
+            limits->killed = 1;
+            limits->kill_reason = CRM_KILL_ALLOCATION;
+            return NULL;
+        }
+    }
     void *grown = realloc(ptr, new_size);
     if (grown) limits->used = limits->used - old + new_size;
     return grown;
@@ -115,7 +123,8 @@ static int died_of_a_limit(lua_State *co) {
     int status = lua_status(co);
     if (status == LUA_OK || status == LUA_YIELD || lua_gettop(co) == 0) return 0;
     const char *message = lua_type(co, -1) == LUA_TSTRING ? lua_tostring(co, -1) : NULL;
-    static const char *const reasons[] = {CRM_KILL_INSTRUCTIONS, CRM_KILL_TIME, CRM_KILL_MEMORY, CRM_KILL_SHUTDOWN, NULL};
+    static const char *const reasons[] = {
+        CRM_KILL_INSTRUCTIONS, CRM_KILL_TIME, CRM_KILL_MEMORY, CRM_KILL_ALLOCATION, CRM_KILL_SHUTDOWN, NULL};
     for (const char *const *reason = reasons; message && *reason; reason++) {
         if (strstr(message, *reason)) return 1;
     }

@@ -25,6 +25,8 @@ typedef struct crm_limits {
     int64_t instructions;
     int64_t instruction_limit;
     double deadline_ms;          /* monotonic clock; 0 = none */
+    size_t allocated;            /* bytes the current run has allocated (growth only) */
+    size_t allocation_limit;     /* a cap on those for this run; 0 = none (see crm_run_start) */
     int killed;                  /* a limit was hit: protected calls must not swallow it */
     const char *kill_reason;
     crm_text scratch;            /* crm.json.encode's output */
@@ -40,6 +42,7 @@ crm_limits *crm_limits_of(lua_State *L);
 #define CRM_KILL_TIME "time limit exceeded"
 #define CRM_KILL_MEMORY "memory limit exceeded"
 #define CRM_KILL_SHUTDOWN "the server is shutting down"
+#define CRM_KILL_ALLOCATION "allocation limit exceeded"
 double crm_now_ms(void);
 
 /* Opens the sandboxed libraries into the state's globals (the template environments copy). */

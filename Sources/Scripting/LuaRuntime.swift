@@ -67,7 +67,7 @@ final class LuaRuntime: @unchecked Sendable {
             configJSON.withCString { configPointer in
                 crm_run_start(
                     runtime, name, event, eventPointer, eventJSON.utf8.count, configPointer, configJSON.utf8.count,
-                    limits.instructions, limits.milliseconds)
+                    limits.instructions, limits.milliseconds, limits.allocationBytes)
             }
         }
         return step(status)

@@ -40,11 +40,13 @@ public final class LuaSandbox: Sendable {
     /// most before-handlers and expressions finish in a few hundred instructions, and a trip to
     /// the Lua threads and back costs more than they do. A run that overruns this budget is
     /// ended and run again from the start on the Lua threads under its full limits — so an
-    /// event loop lends a script at most about a millisecond. Only runs that cannot write take
-    /// a first attempt (running a before-handler or an expression twice changes nothing but
-    /// its own script's tables); `nil` when `phase` is no larger than the attempt.
+    /// event loop lends a script at most about a millisecond. The allocation cap bounds the C
+    /// calls the hook cannot interrupt (one `string.rep` of 8 MB is some 20 ms). Only runs
+    /// that cannot write take a first attempt (running a before-handler or an expression twice
+    /// changes nothing but its own script's tables); `nil` when `phase` is no larger.
     static func firstAttempt(within phase: ScriptLimits.Phase) -> ScriptLimits.Phase? {
-        let attempt = ScriptLimits.Phase(instructions: 20_000, milliseconds: 1, writes: 0)
+        var attempt = ScriptLimits.Phase(instructions: 20_000, milliseconds: 1, writes: 0)
+        attempt.allocationBytes = 1 << 20
         guard phase.writes == 0, phase.instructions > attempt.instructions, phase.milliseconds > attempt.milliseconds else {
             return nil
         }
@@ -54,7 +56,7 @@ public final class LuaSandbox: Sendable {
     /// Whether a first attempt ended on its budget (and is to be run again in full).
     static func overran(_ message: String?) -> Bool {
         guard let message else { return false }
-        return message.hasSuffix("instruction limit exceeded") || message.hasSuffix("time limit exceeded")
+        return ["instruction limit exceeded", "time limit exceeded", "allocation limit exceeded"].contains { message.hasSuffix($0) }
     }
 
     /// A new state under the memory cap (call on a Lua thread).

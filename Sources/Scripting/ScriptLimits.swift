@@ -10,6 +10,9 @@ public struct ScriptLimits: Sendable {
         public var instructions: Int64
         public var milliseconds: Double
         public var writes: Int
+        /// Bytes a run may allocate in all (0: only the state's memory cap applies); set for
+        /// first attempts (`LuaSandbox.firstAttempt`), whose C calls it bounds.
+        public var allocationBytes = 0
     }
 
     public var before = Phase(instructions: 1_000_000, milliseconds: 250, writes: 0)

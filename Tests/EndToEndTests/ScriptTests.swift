@@ -227,6 +227,21 @@ import TestSupport
         #expect(runs.json?["data"]?.arrayValue?.compactMap { $0["logs"] } == [["start"], ["start"]])
     }
 
+    /// PostgreSQL cannot store U+0000: a source, description or event name with one is refused
+    /// with 422, never a 500, and nothing is saved.
+    @Test func nulBytesInAScriptAreRefused() async throws {
+        let s = try await session()
+        let source = try await put(s, "nul", "return {} -- \u{0}")
+        #expect(source.status == 422)
+        #expect(source.json?["errors"]?.arrayValue?.first?["field"] == "source")
+        let description = try await put(s, "nul", #"return { description = "a\0b" }"#)
+        #expect(description.status == 422)
+        #expect(description.json?["code"] == "script_error")
+        let trigger = try await put(s, "nul", #"return { on = { ["contacts.before\0Save"] = function() end } }"#)
+        #expect(trigger.status == 422)
+        #expect(try await s.get("/scripts/nul").status == 404)
+    }
+
     @Test func aRunawayScriptFailsItsRequestAndTheServerKeepsServing() async throws {
         let s = try await session()
         #expect(try await put(s, "spin", "return { on = { ['contacts.beforeSave'] = function() while true do end end } }").status == 201)

@@ -146,6 +146,28 @@ import Testing
         #expect(output.contains(#""closed":"false""#), "\(output)")
     }
 
+    /// A first attempt's allocation cap (LuaSandbox.firstAttempt) stops a C call that would
+    /// allocate past it; the same handler runs in full under the phase's own limits.
+    @Test func anAllocationCapStopsBigCCalls() throws {
+        let runtime = try LuaRuntime(memoryLimit: limits.memoryBytes)
+        let source = #"return { on = { ["test.beforeSave"] = function(event) event.record.n = #string.rep("x", 4000000) end } }"#
+        guard case .done = runtime.load(name: "big", source: source, limits: limits.before) else {
+            Issue.record("does not load")
+            return
+        }
+        var capped = limits.before
+        capped.allocationBytes = 1 << 20
+        let first = runtime.start(name: "big", event: "test.beforeSave", eventJSON: #"{"record":{}}"#, configJSON: "{}", limits: capped)
+        runtime.finish()
+        guard case .error(let message) = first else { Issue.record("not capped: \(first)"); return }
+        #expect(message.contains("allocation limit exceeded"), "\(message)")
+        #expect(LuaSandbox.overran(message))
+        let full = runtime.start(name: "big", event: "test.beforeSave", eventJSON: #"{"record":{}}"#, configJSON: "{}", limits: limits.before)
+        runtime.finish()
+        guard case .done(let output) = full else { Issue.record("\(full)"); return }
+        #expect(output.contains(#""n":4000000"#), "\(output)")
+    }
+
     @Test func oddErrorObjectsBecomeMessages() throws {
         try expectError("error({code = 1})", containing: "error object is not a string")
         try expectError("error(setmetatable({}, {__tostring = function() while true do end end}))", containing: "error object is not a string")

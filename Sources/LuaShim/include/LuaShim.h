@@ -33,10 +33,12 @@ int crm_script_load(crm_runtime *runtime, const char *name, const char *code, si
                     int64_t instruction_limit, double time_limit_ms);
 
 /* Starts `on[event]` of a loaded script with the event (JSON) and the plugin config (JSON),
-   under the limits; then runs it until it finishes or calls the host. */
+   under the limits; then runs it until it finishes or calls the host. `allocation_limit`
+   (0 = none) caps the bytes the run allocates, beside the state's memory cap: C functions
+   (string.rep, table.concat, …) work in proportion to what they allocate, and run unhooked. */
 int crm_run_start(crm_runtime *runtime, const char *name, const char *event_name,
                   const char *event_json, size_t event_length, const char *config_json, size_t config_length,
-                  int64_t instruction_limit, double time_limit_ms);
+                  int64_t instruction_limit, double time_limit_ms, size_t allocation_limit);
 
 /* Resumes after a host call with its reply (JSON); `is_error` makes the call raise the reply
    (a string) as a Lua error inside the script. */
