@@ -39,12 +39,11 @@ public struct CRMServer: Sendable {
             SecurityHeadersMiddleware()
             RequestIDMiddleware()
             MetricsMiddleware<CRMRequestContext>()
-            LogRequestsMiddleware<CRMRequestContext>(.info, redactHeaders: [.authorization, .cookie])
+            RequestLogMiddleware()
             AllowedOriginsMiddleware(origins: configuration.corsOrigins)
             ProblemMiddleware()
             AuthMiddleware(
-                accessTokens: services.accessTokens, apiKeys: services.apiKeys,
-                authLimiter: RateLimiter(perMinute: configuration.rateLimitAuth),
+                accessTokens: services.accessTokens, apiKeys: services.apiKeys, memberships: services.memberships,
                 apiLimiter: RateLimiter(perMinute: configuration.rateLimitAPI))
         }
         ServiceRoutes(
@@ -52,15 +51,19 @@ public struct CRMServer: Sendable {
         ).register(on: router)
 
         let prefix = "/api/v1"
-        let api = router.group(RouterPath(prefix)).add(middleware: ReadinessGate(readiness: readiness))
+        let authLimiter = RateLimiter(perMinute: configuration.rateLimitAuth)
+        let api = router.group(RouterPath(prefix))
+            .add(middleware: ReadinessGate(readiness: readiness))
+            .add(middleware: QueryTextMiddleware())
         let kernelRoutes = APIRoutes(
             group: api, prefix: prefix, pluginID: nil, pluginStates: services.pluginStates,
-            documentation: services.documentation)
+            documentation: services.documentation, authLimiter: authLimiter)
         KernelSchemas.register(into: services.documentation)
         AuthRoutes(services: services).register(on: kernelRoutes)
         OAuthRoutes(services: services).register(on: kernelRoutes)
         OrganizationRoutes(services: services).register(on: kernelRoutes)
         MemberRoutes(services: services).register(on: kernelRoutes)
+        InvitationRoutes(services: services).register(on: kernelRoutes)
         APIKeyRoutes(services: services).register(on: kernelRoutes)
         PluginRoutes(services: services).register(on: kernelRoutes)
         SearchRoutes(services: services).register(on: kernelRoutes)
@@ -69,7 +72,7 @@ public struct CRMServer: Sendable {
         for plugin in registry.plugins {
             let routes = APIRoutes(
                 group: api, prefix: prefix, pluginID: plugin.manifest.id, pluginStates: services.pluginStates,
-                documentation: services.documentation)
+                documentation: services.documentation, authLimiter: authLimiter)
             plugin.register(into: PluginRegistrar(
                 pluginID: plugin.manifest.id, routes: routes, services: services, background: background))
         }
@@ -82,7 +85,9 @@ public struct CRMServer: Sendable {
             sets: Self.migrationSets(for: registry),
             readiness: readiness)
         let changes = services.tenantChanges
-        let listener = TenantChangeListener(database: database, states: services.pluginStates) { changes.changed($0) }
+        let listener = TenantChangeListener(
+            database: database, states: services.pluginStates, memberships: services.memberships
+        ) { changes.changed($0) }
         let logger = self.logger
         let host = configuration.host
         let router = makeRouter()

@@ -38,6 +38,11 @@ final class HostCalls: @unchecked Sendable {
     /// Answers `{"fn", "args"}` with the reply (JSON) or an error message.
     func handle(_ request: String) async -> (String, Bool) {
         guard let json = JSONValue.parse(request), let fn = json["fn"]?.stringValue else {
+            if let path = JSONValue.forbiddenTextPath(in: request) {
+                // `args.<n>.<field>`: name the field as the script wrote it.
+                let field = path.split(separator: ".").dropFirst(2).joined(separator: ".")
+                return ("crm: \(field.isEmpty ? "an argument" : field) must not contain NUL (\\0) or invalid UTF-8", true)
+            }
             return ("bad host call", true)
         }
         let args = json["args"]?.arrayValue ?? []

@@ -85,7 +85,14 @@ public final class LuaSandbox: Sendable {
 
     private static func description(_ name: String, _ step: LuaStep) throws -> JSONValue {
         switch step {
-        case .done(let description): return JSONValue.parse(description) ?? .object([:])
+        case .done(let description):
+            if let parsed = JSONValue.parse(description) { return parsed }
+            // PostgreSQL cannot store a NUL made at run time ("\0" in Lua) in a description
+            // or an event name.
+            if let path = JSONValue.forbiddenTextPath(in: description) {
+                throw ScriptFailure(message: "\(name): the script's table holds text with NUL (U+0000) at \(path)")
+            }
+            return .object([:])
         case .error(let message): throw ScriptFailure(message: message)
         case .hostCall: throw ScriptFailure(message: "\(name): crm functions cannot be called while the script loads")
         }

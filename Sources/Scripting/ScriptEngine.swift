@@ -154,9 +154,13 @@ public final class ScriptEngine: Sendable {
             result.instructions = instructions
             switch current {
             case .done(let output):
-                let json = JSONValue.parse(output)
-                result.record = json?["record"]
-                result.rejections = (json?["rejections"]?.arrayValue ?? []).map {
+                // Lua strings may hold what JSON text cannot carry into the store (a NUL).
+                guard let json = JSONValue.parse(output) else {
+                    result.failure = ScriptFailure(message: "\(entry.name): the handler's record holds text that cannot be stored (NUL or invalid UTF-8)")
+                    break
+                }
+                result.record = json["record"]
+                result.rejections = (json["rejections"]?.arrayValue ?? []).map {
                     FieldError(field: $0["field"]?.stringValue ?? "", code: "rejected", message: $0["message"]?.stringValue ?? "")
                 }
                 result.outcome = result.rejections.isEmpty ? .ok : .rejected

@@ -65,10 +65,6 @@ struct ScriptRoutes {
         guard body.source.utf8.count <= Self.maxSourceBytes else {
             throw APIError.validation([FieldError(field: "source", code: "too_long", message: "must be at most \(Self.maxSourceBytes) bytes")])
         }
-        // PostgreSQL's text cannot hold U+0000: refused here, not left to fail the save.
-        guard !body.source.unicodeScalars.contains("\0") else {
-            throw APIError.validation([FieldError(field: "source", code: "invalid", message: "must not contain NUL (U+0000)")])
-        }
         let description: JSONValue
         do {
             description = try await engine.check(principal.organizationID, name: name, source: body.source)
@@ -76,11 +72,6 @@ struct ScriptRoutes {
             throw ScriptDispatcher.scriptError(name, event: nil, failure)
         }
         let triggers = (description["triggers"]?.arrayValue ?? []).compactMap(\.stringValue).sorted()
-        // What the script's table says is stored too: a NUL made at run time ("\0" in Lua) is
-        // refused as well.
-        if (triggers + [description["description"]?.stringValue ?? ""]).contains(where: { $0.unicodeScalars.contains("\0") }) {
-            throw ScriptDispatcher.scriptError(name, event: nil, ScriptFailure(message: "an event name or the description contains NUL (U+0000)"))
-        }
         let created = try await store.save(
             principal, name: name, source: body.source, enabled: body.enabled ?? true, triggers: triggers,
             description: description["description"]?.stringValue)

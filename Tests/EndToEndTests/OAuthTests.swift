@@ -120,14 +120,31 @@ final class FakeGitHub: Sendable {
         }
     }
 
-    @Test func aVerifiedEmailLinksToTheExistingUser() async throws {
+    @Test func aVerifiedEmailLinksOnlyToAnAccountWhoseEmailAProviderProved() async throws {
         try await withGitHub { fake, server in
-            let existing = try await Session.register(on: server)
-            let (code, state) = try await authorize(fake, server, email: existing.email, subject: 7002)
-            let callback = try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/oauth/github/callback?code=\(code)&state=\(state)")
-            #expect(callback.status == 200)
-            #expect(callback.json?["user"]?["id"] == .string(existing.userID))
-            #expect(callback.json?["organization"]?["id"] == .string(existing.organizationID))
+            // An account made by a provider sign-in: its email was proven, so a second identity
+            // with that verified email joins it.
+            let email = "proven-\(UUID().uuidString.prefix(6).lowercased())@example.com"
+            let first = try await authorize(fake, server, email: email, subject: 7002)
+            let created = try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/oauth/github/callback?code=\(first.code)&state=\(first.state)")
+            #expect(created.status == 200, "\(created.text)")
+            #expect(created.header("Cache-Control") == "no-store")
+            let second = try await authorize(fake, server, email: email, subject: 7012)
+            let linked = try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/oauth/github/callback?code=\(second.code)&state=\(second.state)")
+            #expect(linked.status == 200, "\(linked.text)")
+            #expect(linked.json?["user"]?["id"] == created.json?["user"]?["id"])
+
+            // A password registration never proved its email: a provider user with that email
+            // does not get the account (nor does a squatter who registered it first keep one).
+            let squatter = try await Session.register(on: server)
+            let third = try await authorize(fake, server, email: squatter.email, subject: 7022)
+            let refused = try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/oauth/github/callback?code=\(third.code)&state=\(third.state)")
+            #expect(refused.status == 409, "\(refused.text)")
+            #expect(refused.json?["code"] == "conflict")
+
+            // Neither the code nor the state reached the log.
+            #expect(!server.output.contains(first.code) && !server.output.contains(first.state))
+            #expect(server.output.contains("/api/v1/auth/oauth/github/callback"))
         }
     }
 

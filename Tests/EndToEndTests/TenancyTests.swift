@@ -59,12 +59,9 @@ import TestSupport
         #expect(try await owner.send(.PATCH, "/members/\(owner.userID)", ["role": "admin"]).status == 200)
     }
 
-    @Test func addingMembersNeedsARegisteredUserOnce() async throws {
+    @Test func membersAreAddedOnceAndRemoved() async throws {
         let server = try await server()
         let owner = try await Session.register(on: server)
-        let unknown = try await owner.send(.POST, "/members", ["email": "ghost-\(UUID())@example.com", "role": "member"])
-        #expect(unknown.status == 422)
-        #expect(unknown.json?["errors"]?.arrayValue?.first?["field"] == "email")
         let person = try await Session.register(on: server)
         try await owner.addMember(person, role: "member")
         #expect(try await owner.send(.POST, "/members", ["email": .string(person.email), "role": "member"]).status == 409)

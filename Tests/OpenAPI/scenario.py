@@ -139,10 +139,18 @@ def tour(base_url, token, event_hooks, exchanges):
     other = httpx.post(f"{base_url}/api/v1/auth/register", json={
         "email": f"member-{uuid.uuid4().hex[:8]}@example.com", "password": "another passphrase", "name": "Member"})
     member_email = other.json()["user"]["email"]
-    added = call("POST", "/members", 201, json={"email": member_email, "role": "member"})
+    member_id = other.json()["user"]["id"]
+    invitation = call("POST", "/members", 201, json={"email": member_email, "role": "member"})
+    accepted = httpx.post(f"{base_url}/api/v1/invitations/accept", json={"token": invitation["token"]},
+                          headers={"Authorization": f"Bearer {other.json()['accessToken']}"})
+    if accepted.status_code != 200:
+        fail(f"accepting the invitation answered {accepted.status_code}: {accepted.text}")
     call("GET", "/members", 200)
-    call("PATCH", f"/members/{added['userId']}", 200, json={"role": "viewer"})
-    call("DELETE", f"/members/{added['userId']}", 204)
+    call("PATCH", f"/members/{member_id}", 200, json={"role": "viewer"})
+    call("DELETE", f"/members/{member_id}", 204)
+    pending = call("POST", "/members", 201, json={"email": f"later-{uuid.uuid4().hex[:8]}@example.com", "role": "viewer"})
+    call("GET", "/invitations", 200)
+    call("DELETE", f"/invitations/{pending['id']}", 204)
     key = call("POST", "/api-keys", 201, json={"name": "ci", "role": "member"})
     call("GET", "/api-keys", 200)
     call("DELETE", f"/api-keys/{key['id']}", 204)

@@ -85,10 +85,15 @@ public struct Session: Sendable {
         return try await HTTP.request(method.nio, api + path, headers: allHeaders)
     }
 
-    /// Adds an existing user to this organization with `role` (as this session, an owner).
+    /// Invites an existing user to this organization with `role` (as this session, an owner),
+    /// and accepts as them.
     public func addMember(_ other: Session, role: String) async throws {
         let response = try await send(.POST, "/members", ["email": .string(other.email), "role": .string(role)])
-        guard response.status == 201 else { throw TestSetupError("add member failed: \(response.status) \(response.text)") }
+        guard response.status == 201, let token = response.json?["token"]?.stringValue else {
+            throw TestSetupError("invitation failed: \(response.status) \(response.text)")
+        }
+        let accepted = try await other.send(.POST, "/invitations/accept", ["token": .string(token)])
+        guard accepted.status == 200 else { throw TestSetupError("accepting failed: \(accepted.status) \(accepted.text)") }
     }
 
     /// Signs `other` in to this organization (after `addMember`).
@@ -109,7 +114,7 @@ public struct Session: Sendable {
 public enum HTTPMethodName: Sendable {
     case GET, POST, PUT, PATCH, DELETE
 
-    var nio: HTTPMethod {
+    public var nio: HTTPMethod {
         switch self {
         case .GET: return .GET
         case .POST: return .POST

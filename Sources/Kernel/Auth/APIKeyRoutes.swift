@@ -82,6 +82,6 @@ struct APIKeyRoutes {
             return date
         }
         let view = APIKeyView(id: id.text, name: name, role: body.role.rawValue, prefix: created.prefix, createdAt: createdAt, key: created.key)
-        return try JSONResponse.make(.created, view, headers: [.location: "/api/v1/api-keys/\(id.text)"])
+        return try JSONResponse.secret(.created, view, headers: [.location: "/api/v1/api-keys/\(id.text)"])
     }
 }

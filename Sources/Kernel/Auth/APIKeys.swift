@@ -13,22 +13,15 @@ public struct APIKeys: Sendable {
         public let prefix: String
     }
 
+    static let prefix = "crm_"
+
     public static func generate(organizationID: UUID) -> Created {
-        let secret = SecretToken.generate()
-        let org = organizationID.text.replacingOccurrences(of: "-", with: "")
-        let key = "crm_\(secret)_\(org)"
+        let key = SecretToken.generate(prefix: prefix, organizationID: organizationID)
         return Created(key: key, prefix: String(key.prefix(12)))
     }
 
     /// The organization a key claims to belong to, if it is shaped like a key.
-    static func organization(of key: String) -> UUID? {
-        guard key.hasPrefix("crm_"), key.utf8.count == 4 + 43 + 1 + 32 else { return nil }
-        let hex = Array(key.suffix(32))
-        guard key.dropLast(32).hasSuffix("_") else { return nil }
-        let dashed = String(hex[0..<8]) + "-" + String(hex[8..<12]) + "-" + String(hex[12..<16]) + "-"
-            + String(hex[16..<20]) + "-" + String(hex[20..<32])
-        return UUID(text: dashed)
-    }
+    static func organization(of key: String) -> UUID? { SecretToken.organization(of: key, prefix: prefix) }
 
     /// The principal of a live key; nil when the key is unknown or revoked.
     func authenticate(_ key: String) async throws -> Principal? {

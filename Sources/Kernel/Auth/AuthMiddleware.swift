@@ -1,40 +1,34 @@
 import Hummingbird
 import NIOCore
 
-/// Authenticates `Authorization: Bearer …` (an access token or an API key) and applies the rate
-/// limits: per IP on `/api/v1/auth/*`, per user or API key on everything authenticated. A
-/// missing header leaves the request anonymous (routes that need a principal answer 401); a
-/// header that does not authenticate is a 401 at once.
+/// Authenticates `Authorization: Bearer …` (an access token or an API key) and applies the per
+/// user or API key rate limit (the per-IP limit of `/auth/*` is the matched route's, see
+/// `APIRoutes`). A missing header leaves the request anonymous (routes that need a principal
+/// answer 401); a header that does not authenticate is a 401 at once.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = CRMRequestContext
 
     let accessTokens: AccessTokens
     let apiKeys: APIKeys
-    let authLimiter: RateLimiter
+    let memberships: MembershipRoles
     let apiLimiter: RateLimiter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         var decision: RateLimiter.Decision?
-        if authLimiter.isEnabled, request.uri.path.hasPrefix("/api/v1/auth/") {
-            let ip = context.remoteAddress?.ipAddress ?? "unknown"
-            let taken = authLimiter.take("ip:\(ip)")
-            guard taken.allowed else { throw APIError.rateLimited(taken) }
-            decision = taken
-        }
         if let header = request.headers[.authorization] {
             let principal = try await authenticate(header)
             context.principal = principal
             if context.logger.logLevel <= .info { context.logger[metadataKey: "actor"] = .string(principal.actorKey) }
-            if apiLimiter.isEnabled, decision == nil {
+            if apiLimiter.isEnabled {
                 let taken = apiLimiter.take(principal.actorKey)
                 guard taken.allowed else { throw APIError.rateLimited(taken) }
                 decision = taken
             }
         }
-        var response = try await next(request, context)
-        if let decision { response.headers.append(contentsOf: decision.headers) }
-        return response
+        let response = try await next(request, context)
+        // A route's own limit (the per-IP one of /auth/*) set its headers already.
+        return response.headers[.rateLimitLimit] == nil ? response.adding(decision) : response
     }
 
     func authenticate(_ header: String) async throws -> Principal {
@@ -49,6 +43,16 @@ struct AuthMiddleware: RouterMiddleware {
             }
             return principal
         }
-        return try await accessTokens.verify(credential)
+        return try await currentRole(of: try await accessTokens.verify(credential))
+    }
+
+    /// The token's principal with the role the user holds now (API.md: revocation is
+    /// immediate); 401 once they are no longer a member of the token's organization.
+    func currentRole(of principal: Principal) async throws -> Principal {
+        guard let userID = principal.userID else { return principal }
+        guard let role = try await memberships.role(of: userID, in: principal.organizationID) else {
+            throw APIError.unauthorized("no longer a member of this organization")
+        }
+        return role == principal.role ? principal : Principal(kind: principal.kind, organizationID: principal.organizationID, role: role)
     }
 }

@@ -32,11 +32,13 @@ struct AuthRoutes {
             "register", "Create an account and its organization",
             description: """
                 Creates the user and a new organization they own (named `organizationName`, else “<name>'s \
-                organization”) with the default plugins enabled, and answers with a token pair for it. Passwords are \
+                organization”) with the default plugins enabled, and answers with a token pair for it. With an \
+                `invitationToken` the user joins the inviting organization with the invited role instead (the email \
+                must be the invited one, else 403; an unknown, used, revoked or expired token → 404). Passwords are \
                 8 characters to 72 bytes (422 otherwise); an email that is already registered → 409 `conflict`.
                 """,
             body: APISchema.ref("RegisterRequest"), status: 201, response: APISchema.ref("TokenPair"),
-            errors: [409, 429], example: example)
+            errors: [403, 404, 409, 429], example: example)
     }
 
     static var loginDoc: APIOperation {
@@ -88,11 +90,13 @@ struct AuthRoutes {
         let password: String
         let name: String
         let organizationName: String?
+        let invitationToken: String?
     }
 
     func register(_ request: Request, _ context: CRMRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(
-            RegisterBody.self, request, context: context, allowedKeys: ["email", "password", "name", "organizationName"])
+            RegisterBody.self, request, context: context,
+            allowedKeys: ["email", "password", "name", "organizationName", "invitationToken"])
         var validator = Validator()
         let email = validator.email("email", body.email) ?? ""
         validator.add(PasswordHasher.problem(with: body.password))
@@ -100,9 +104,11 @@ struct AuthRoutes {
         let orgName = validator.text("organizationName", body.organizationName, required: false) ?? ""
         try validator.check()
 
+        // With an invitation, the new user joins its organization instead of founding one.
+        let invited = try body.invitationToken.map(Invitations.organization(of:))
         let hash = try await services.passwords.hash(body.password)
         let userID = UUID()
-        let orgID = UUID()
+        let orgID = invited ?? UUID()
         let pair = try await services.database.transaction(TenantScope(organizationID: orgID, userID: userID)) { connection in
             var created = Date()
             do {
@@ -115,12 +121,18 @@ struct AuthRoutes {
                                errors: [FieldError(field: "email", code: "taken", message: "is already registered")])
             }
             let user = UserView(id: userID.text, email: email, name: name, createdAt: created)
+            if let token = body.invitationToken {
+                let role = try await services.invitations.accept(token, userID: userID, email: email, on: connection)
+                let organization = try await services.organization(orgID, on: connection)
+                return try await services.tokenPair(user: user, organization: organization, role: role, on: connection)
+            }
             let organization = try await services.createOrganization(
                 id: orgID, name: orgName.isEmpty ? "\(name)'s organization" : orgName, currency: "USD",
                 ownerID: userID, on: connection)
             return try await services.tokenPair(user: user, organization: organization, role: .owner, on: connection)
         }
-        return try JSONResponse.make(.created, pair)
+        if invited != nil { services.memberships.invalidate(orgID) }
+        return try JSONResponse.secret(.created, pair)
     }
 
     struct LoginBody: Decodable {
@@ -164,7 +176,7 @@ struct AuthRoutes {
             }
             return try await services.tokenPair(user: user, organization: organization, role: role, on: connection)
         }
-        return try JSONResponse.make(.ok, pair)
+        return try JSONResponse.secret(.ok, pair)
     }
 
     struct RefreshBody: Decodable {
@@ -175,25 +187,26 @@ struct AuthRoutes {
         let body = try await JSONBody.decode(RefreshBody.self, request, context: context, allowedKeys: ["refreshToken"])
         let rejected = APIError.unauthorized("invalid, expired or revoked refresh token")
         guard body.refreshToken.utf8.count <= 512 else { throw rejected }
-        let rotation = try await services.database.transaction(.none) { connection in
-            try await services.refreshTokens.consume(body.refreshToken, on: connection)
-        }
-        // The reuse case committed its revocation above; now answer.
-        guard case .rotated(let userID, let orgID, let family) = rotation else { throw rejected }
-        let pair = try await services.database.transaction(TenantScope(userID: userID)) { connection in
+        // One transaction from the lookup to the new token: the presented token's row stays
+        // locked until the new one is committed, so a concurrent reuse of it (which revokes the
+        // family) waits and then revokes the new token too. A reuse's revocation, or the end of
+        // a login whose membership is gone, commits with it before the 401.
+        let pair = try await services.database.transaction(.none) { connection -> TokenPairView? in
+            let rotation = try await services.refreshTokens.consume(body.refreshToken, on: connection)
+            guard case .rotated(let userID, let orgID, let family) = rotation else { return nil }
+            try await TenantScope(userID: userID).applyLocally(on: connection, logger: logger)
             let organizations = try await services.memberships(of: userID, on: connection)
             guard let organization = organizations.first(where: { $0.id == orgID.text }),
                 let role = organization.role.flatMap(Role.init(rawValue:)),
                 let user = try await services.user(userID, on: connection)
             else {
-                // The membership is gone: this login ends.
                 try await services.refreshTokens.revokeFamily(family, on: connection)
-                return nil as TokenPairView?
+                return nil
             }
             return try await services.tokenPair(user: user, organization: organization, role: role, family: family, on: connection)
         }
         guard let pair else { throw rejected }
-        return try JSONResponse.make(.ok, pair)
+        return try JSONResponse.secret(.ok, pair)
     }
 
     func logout(_ request: Request, _ context: CRMRequestContext) async throws -> Response {
@@ -221,21 +234,12 @@ struct AuthRoutes {
                 user = try await services.user(userID, on: connection)
                 organizations = try await services.memberships(of: userID, on: connection)
             }
-            let current = try await organization(principal.organizationID, on: connection)
+            let current = try await services.organization(principal.organizationID, on: connection)
             return MeView(
                 user: user, organization: current, role: principal.role.rawValue,
                 memberships: organizations.map { MembershipView(organization: $0, role: $0.role ?? "") })
         }
         return try JSONResponse.make(.ok, view)
-    }
-
-    func organization(_ id: UUID, on connection: PostgresConnection) async throws -> OrganizationView {
-        let rows = try await connection.query(
-            "SELECT name, currency, created_at FROM organizations WHERE id = \(id)", logger: logger)
-        for try await (name, currency, created) in rows.decode((String, String, Date).self) {
-            return OrganizationView(id: id.text, name: name, currency: currency, createdAt: created)
-        }
-        throw APIError.unauthorized("the organization no longer exists")
     }
 
     struct SwitchBody: Decodable {
@@ -256,6 +260,6 @@ struct AuthRoutes {
             else { throw APIError.forbidden("not a member of that organization") }
             return try await services.tokenPair(user: user, organization: organization, role: role, on: connection)
         }
-        return try JSONResponse.make(.ok, pair)
+        return try JSONResponse.secret(.ok, pair)
     }
 }

@@ -45,8 +45,10 @@ struct OAuthRoutes {
             "oauthCallback", "Finish signing in with an identity provider",
             description: """
                 Exchanges the code and answers a token pair for the user's oldest membership: the user with this \
-                identity, else the one with the provider's verified email (now linked), else a new user owning a new \
-                organization. A missing, unknown, used or expired `state`, a refused code or an unverified email → 400.
+                identity, else the one with the provider's verified email (now linked) when that account's email was \
+                itself proven by a provider sign-in, else a new user owning a new organization. An account registered \
+                with a password and the same email is not linked: 409 (sign in with the password). A missing, unknown, \
+                used or expired `state`, a refused code or an unverified email → 400.
                 """,
             response: APISchema.ref("TokenPair"),
             parameters: [
@@ -55,7 +57,7 @@ struct OAuthRoutes {
                 APIParameters.query("state", .string(maxLength: 256), "The `state` of the redirect.", required: true),
                 APIParameters.query("error", .string, "Set by the provider when the sign-in was not completed (→ 400)."),
             ],
-            errors: [400, 403, 429])
+            errors: [400, 403, 409, 429])
     }
 
     func provider(_ context: CRMRequestContext) throws -> OAuthProvider {
@@ -117,11 +119,12 @@ struct OAuthRoutes {
             else { throw APIError.forbidden("this account belongs to no organization") }
             return try await services.tokenPair(user: user, organization: organization, role: role, on: connection)
         }
-        return try JSONResponse.make(.ok, pair)
+        return try JSONResponse.secret(.ok, pair)
     }
 
-    /// The user of this identity; else the user with this verified email (now linked); else a
-    /// new user owning a new organization.
+    /// The user of this identity; else the user with this email, now linked, if that account's
+    /// email was itself proven by a provider sign-in (409 for a password account); else a new
+    /// user owning a new organization.
     func linkOrCreateUser(_ profile: OAuthProfile, provider: String) async throws -> UUID {
         let newUser = UUID()
         let newOrg = UUID()
@@ -130,9 +133,18 @@ struct OAuthRoutes {
                 "SELECT user_id FROM oauth_identities WHERE provider = \(provider) AND subject = \(profile.subject)", logger: logger)
             for try await id in linked.decode(UUID.self) { return id }
 
-            let existing = try await connection.query("SELECT id FROM users WHERE lower(email) = \(profile.email)", logger: logger)
+            let existing = try await connection.query(
+                "SELECT id, email_verified FROM users WHERE lower(email) = \(profile.email)", logger: logger)
             var userID: UUID?
-            for try await id in existing.decode(UUID.self) { userID = id }
+            for try await (id, proven) in existing.decode((UUID, Bool).self) {
+                // Whoever registered this email with a password never proved they own it: linking
+                // would hand their account to the provider's user, or let a squatter who
+                // registered first read the real owner's data later (pre-registration takeover).
+                guard proven else {
+                    throw APIError.conflict("an account with this email exists; sign in with its password instead")
+                }
+                userID = id
+            }
             if userID == nil {
                 let name = String(profile.name.prefix(200))
                 try await connection.query(

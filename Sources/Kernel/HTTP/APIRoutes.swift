@@ -14,6 +14,9 @@ public struct APIRoutes {
     let pluginID: String?
     let pluginStates: PluginStates
     let documentation: APIDocumentation
+    /// Per-IP limit of `/auth/*` (API.md, Limits), keyed here from the route that matched, so
+    /// every spelling of a path that reaches it (`/api/v1//auth/login`) counts.
+    let authLimiter: RateLimiter
     /// The group's path prefix (`/api/v1`), for the document.
     let prefix: String
     /// The tag of the group's operations in the document (default: the plugin's id).
@@ -21,9 +24,10 @@ public struct APIRoutes {
 
     init(
         group: RouterGroup<CRMRequestContext>, prefix: String, pluginID: String?, pluginStates: PluginStates,
-        documentation: APIDocumentation
+        documentation: APIDocumentation, authLimiter: RateLimiter
     ) {
         self.group = group
+        self.authLimiter = authLimiter
         self.prefix = prefix
         self.pluginID = pluginID
         self.pluginStates = pluginStates
@@ -60,7 +64,22 @@ public struct APIRoutes {
         _ handler: @escaping @Sendable (Request, CRMRequestContext) async throws -> Response
     ) {
         record(path, method, nil, doc)
-        group.on(path, method: method) { request, context in try await handler(request, context) }
+        let limit = ipLimit(for: path)
+        group.on(path, method: method) { request, context in
+            let decision = try limit?(context)
+            return try await handler(request, context).adding(decision)
+        }
+    }
+
+    /// The per-IP check of an `/auth/*` route; nil for the others.
+    private func ipLimit(for path: RouterPath) -> (@Sendable (CRMRequestContext) throws -> RateLimiter.Decision)? {
+        guard authLimiter.isEnabled, path.description.hasPrefix("/auth/") else { return nil }
+        let limiter = authLimiter
+        return { context in
+            let taken = limiter.take("ip:\(context.remoteAddress?.ipAddress ?? "unknown")")
+            guard taken.allowed else { throw APIError.rateLimited(taken) }
+            return taken
+        }
     }
 
     private func record(_ path: RouterPath, _ method: HTTPRequest.Method, _ permission: Permission?, _ doc: APIOperation) {
@@ -77,14 +96,26 @@ public struct APIRoutes {
         record(path, method, permission, doc)
         let pluginID = self.pluginID
         let pluginStates = self.pluginStates
+        let limit = ipLimit(for: path)
         group.on(path, method: method) { request, context in
+            let decision = try limit?(context)
             guard let principal = context.principal else { throw APIError.unauthorized() }
             try principal.require(permission)
             if let pluginID, try await !pluginStates.isEnabled(pluginID, for: principal.organizationID) {
                 throw APIError(.pluginDisabled, "the \(pluginID) plugin is disabled for this organization")
             }
-            return try await handler(request, context, principal)
+            return try await handler(request, context, principal).adding(decision)
         }
+    }
+}
+
+extension Response {
+    /// The response with a rate-limit decision's headers (replacing those of another limit).
+    func adding(_ decision: RateLimiter.Decision?) -> Response {
+        guard let decision else { return self }
+        var response = self
+        for field in decision.headers { response.headers[field.name] = field.value }
+        return response
     }
 }
 

@@ -2,8 +2,9 @@ import Foundation
 import Hummingbird
 
 /// Reads request bodies as JSON with API.md's answers for bad input: a body that is not JSON
-/// → 400 `bad_request`, a wrong content type → 415, over 1 MiB → 413, and for typed bodies a
-/// wrong type, missing or unknown field → 422 naming the field.
+/// → 400 `bad_request`, a wrong content type → 415, over 1 MiB → 413, text with a NUL or an
+/// unpaired surrogate → 422 naming the field, and for typed bodies a wrong type, missing or
+/// unknown field → 422 naming the field.
 public enum JSONBody {
     /// The raw JSON value of the body.
     public static func value(_ request: Request, context: CRMRequestContext) async throws -> JSONValue {
@@ -14,10 +15,14 @@ public enum JSONBody {
         }
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("a JSON body is required") }
-        guard let value = buffer.withUnsafeReadableBytes({ JSONParser.parse($0) }) else {
+        switch buffer.withUnsafeReadableBytes({ JSONParser.parseChecked($0) }) {
+        case .value(let value):
+            return value
+        case .malformed:
             throw APIError.badRequest("the body is not valid JSON")
+        case .forbiddenText(let path):
+            throw APIError.validation([FieldError.forbiddenText(path)])
         }
-        return value
     }
 
     /// The body as a JSON object (the shape of every write in this API).
@@ -71,5 +76,12 @@ public enum JSONBody {
         case is Int.Type, is Int64.Type, is Double.Type: return "number"
         default: return "value of the documented type"
         }
+    }
+}
+
+extension FieldError {
+    /// Text PostgreSQL cannot store (API.md, Lists: no NUL, no unpaired surrogates).
+    public static func forbiddenText(_ field: String) -> FieldError {
+        FieldError(field: field, code: "invalid_text", message: "must not contain NUL (U+0000) or unpaired surrogates")
     }
 }

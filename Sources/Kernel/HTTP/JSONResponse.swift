@@ -17,6 +17,14 @@ public enum JSONResponse {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// An answer that carries a token or a key: `Cache-Control: no-store`, so no browser or
+    /// proxy cache keeps it (API.md, Auth).
+    public static func secret(_ status: HTTPResponse.Status = .ok, _ body: some Encodable, headers: HTTPFields = [:]) throws -> Response {
+        var fields = headers
+        fields[.cacheControl] = "no-store"
+        return try make(status, body, headers: fields)
+    }
+
     public static func noContent() -> Response { Response(status: .noContent) }
 }
 

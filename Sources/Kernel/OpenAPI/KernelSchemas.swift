@@ -61,6 +61,9 @@ enum KernelSchemas {
             ("Member", member),
             ("ApiKey", apiKey),
             ("NewApiKey", newApiKey),
+            ("Invitation", invitation),
+            ("NewInvitation", newInvitation),
+            ("AcceptedInvitation", acceptedInvitation),
             ("PluginField", pluginField),
             ("PluginSetting", pluginSetting),
             ("Plugin", plugin),
@@ -216,6 +219,41 @@ enum KernelSchemas {
         return .object(title: "Member", properties: properties)
     }
 
+    static func invitationProperties(withToken: Bool) -> OrderedDictionary<String, JSONSchema> {
+        var properties: OrderedDictionary<String, JSONSchema> = [
+            "id": identifier("The invitation's id."),
+            "email": .string(format: .email, description: "The invited email, lower-case."),
+            "role": APISchema.role,
+            "status": .string(
+                description: "`invited` (pending), `accepted`, `revoked` or `expired`.",
+                allowedValues: ["invited", "accepted", "revoked", "expired"]),
+            "expiresAt": timestamp("When the token stops working (7 days after the invitation)."),
+        ]
+        if !withToken { properties["createdAt"] = timestamp("When the invitation was made.") }
+        if withToken {
+            properties["token"] = .string(
+                description: "The single-use secret, shown this once: the invitee sends it to `POST /invitations/accept` or `POST /auth/register`.",
+                pattern: "^inv_")
+        }
+        return properties
+    }
+
+    static var invitation: JSONSchema {
+        .object(title: "Invitation", description: "An invitation to join the organization.", properties: invitationProperties(withToken: false))
+    }
+
+    static var newInvitation: JSONSchema {
+        .object(title: "NewInvitation", description: "A new invitation with its `token`.", properties: invitationProperties(withToken: true))
+    }
+
+    static var acceptedInvitation: JSONSchema {
+        let properties: OrderedDictionary<String, JSONSchema> = [
+            "organization": APISchema.ref("Organization"),
+            "role": APISchema.role,
+        ]
+        return .object(title: "AcceptedInvitation", description: "The organization joined and the role in it.", properties: properties)
+    }
+
     static func apiKeyProperties(withKey: Bool) -> OrderedDictionary<String, JSONSchema> {
         var properties: OrderedDictionary<String, JSONSchema> = [
             "id": identifier("The key's id."),
@@ -323,6 +361,7 @@ enum KernelSchemas {
             ("OrganizationPatch", organizationPatch),
             ("MemberInput", memberInput),
             ("MemberPatch", memberPatch),
+            ("AcceptInvitationRequest", acceptInvitationRequest),
             ("ApiKeyInput", apiKeyInput),
             ("PluginUpdate", pluginUpdate),
             ("TagInput", tagInput),
@@ -348,6 +387,10 @@ enum KernelSchemas {
             "organizationName": name(
                 "The new organization's name (default: “<name>'s organization”).", required: false,
                 examples: ["Analytical Engines Ltd"]),
+            "invitationToken": .string(
+                required: false,
+                description: "An invitation's token: join its organization (the email must be the invited one) instead of founding one.",
+                pattern: "^inv_"),
         ])
     }
 
@@ -386,9 +429,15 @@ enum KernelSchemas {
     }
 
     static var memberInput: JSONSchema {
-        body("MemberInput", "A registered user to add; granting `owner` needs the owner role.", [
-            "email": .string(description: "The email of a registered user (else 422 `unknown_user`).", examples: ["grace@example.com"]),
+        body("MemberInput", "Whom to invite, with which role; inviting an `owner` needs the owner role.", [
+            "email": .string(description: "The invitee's email (an account with it need not exist yet).", examples: ["grace@example.com"]),
             "role": APISchema.role,
+        ])
+    }
+
+    static var acceptInvitationRequest: JSONSchema {
+        body("AcceptInvitationRequest", "The token of an invitation to the signed-in user's email.", [
+            "token": .string(pattern: "^inv_")
         ])
     }
 

@@ -33,6 +33,9 @@ public struct RecordQuery: Sendable {
     var filters: [Filter] = []
     var sort: [SortKey] = []
     var limit = 25
+    /// The `cursor` parameter as sent; `RecordStore.list` opens it (`CursorSigner`) into
+    /// `cursor`, the sort values and id of the last row of the previous page.
+    var cursorToken: String?
     var cursor: [JSONValue]?
     var text: String?
     var includeTotal = false
@@ -72,7 +75,7 @@ public struct RecordQuery: Sendable {
                 }
                 query.limit = limit
             case "cursor":
-                query.cursor = try decodeCursor(value)
+                query.cursorToken = value
             case "sort":
                 query.sort = try parseSort(value, schema: schema, custom: custom)
             case "q":
@@ -89,9 +92,6 @@ public struct RecordQuery: Sendable {
         }
         if query.sort.isEmpty, let created = member("createdAt", in: schema) {
             query.sort = [SortKey(member: created, descending: true)]
-        }
-        if let cursor = query.cursor, cursor.count != query.sort.count + 1 {
-            throw APIError.badRequest("the cursor does not belong to this sort order")
         }
         return query
     }
@@ -155,15 +155,6 @@ public struct RecordQuery: Sendable {
 
     /// Types whose values are stored as the JSON they compare as.
     static let containmentTypes: Set<String> = ["text", "email", "url", "phone", "select", "multiSelect", "number", "integer", "boolean"]
-
-    // MARK: Cursor
-
-    static func decodeCursor(_ text: String) throws -> [JSONValue] {
-        guard text.count <= 2048, let data = Base64URL.decode(text), case .array(let values)? = JSONValue.parse(data), !values.isEmpty else {
-            throw APIError.badRequest("invalid cursor")
-        }
-        return values
-    }
 
     // MARK: SQL
 

@@ -4,6 +4,8 @@ import PostgresNIO
 extension RecordStore {
     /// One page of live records as the API's list JSON, written from the rows' columns.
     public func list(_ schema: EntitySchema, query: RecordQuery, principal: Principal) async throws -> String {
+        var query = query
+        if let token = query.cursorToken { query.cursor = try cursors.open(token, for: query, entity: schema.name) }
         var builder = SQLBuilder()
         let org = builder.bind(principal.organizationID.text, as: "uuid")
         var conditions = ["t.org_id = \(org)", "t.deleted_at IS NULL"] + query.conditions(&builder)
@@ -36,7 +38,7 @@ extension RecordStore {
         }
         body.raw("],\"nextCursor\":")
         if hasMore, let last = page.last {
-            body.string(Base64URL.encode(try cursor(after: last, columns: schema.columns.count)))
+            body.string(cursors.seal(try cursor(after: last, columns: schema.columns.count), for: query, entity: schema.name))
         } else {
             body.raw("null")
         }
@@ -49,7 +51,7 @@ extension RecordStore {
     }
 
     /// The cursor after `row`: a JSON array of its sort values and id (the cells after the
-    /// record's columns), which `RecordQuery.decodeCursor` reads back.
+    /// record's columns), which `CursorSigner` seals and opens.
     private func cursor(after row: PostgresRow, columns: Int) throws -> [UInt8] {
         var values = JSONWriter(capacity: 96)
         values.raw("[")

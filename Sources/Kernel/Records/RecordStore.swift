@@ -12,10 +12,15 @@ public struct RecordStore: Sendable {
     public let hooks: HookBus
     public let schemas: Schemas
     public let customFieldHook: CustomFieldHook
+    let cursors: CursorSigner
 
     var logger: Logger { database.logger }
 
-    init(database: Database, pluginStates: PluginStates, hooks: HookBus, schemas: Schemas, customFieldHook: CustomFieldHook) {
+    init(
+        database: Database, pluginStates: PluginStates, hooks: HookBus, schemas: Schemas, customFieldHook: CustomFieldHook,
+        cursors: CursorSigner
+    ) {
+        self.cursors = cursors
         self.database = database
         self.pluginStates = pluginStates
         self.hooks = hooks

@@ -6,7 +6,7 @@
 /// tokens and OAuth state belong to people, not to one tenant: they are global tables
 /// (reference tables on Citus) that queries reach only by unguessable keys or the user's id.
 public enum KernelMigrations {
-    static let all: [Migration] = [tenancy, records]
+    static let all: [Migration] = [tenancy, records, membershipChanges, invitations]
 
     static let tenancy = Migration("0001_tenancy_auth", """
         CREATE FUNCTION crm_current_org() RETURNS uuid LANGUAGE sql STABLE
@@ -156,6 +156,41 @@ public enum KernelMigrations {
         \(tenantIsolation("record_history"))
         \(tenantIsolation("tags"))
         \(tenantIsolation("idempotency_keys"))
+        """)
+
+    /// Every change to a membership — a role changed, a member removed or added, an organization
+    /// or user deleted (by cascade) — tells every server process, which drop the organization's
+    /// cached roles (`MembershipRoles`): revocation is immediate on all of them.
+    static let membershipChanges = Migration("0003_membership_changes", """
+        CREATE FUNCTION crm_notify_membership_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('crm_tenant_changed', 'members:' || COALESCE(NEW.org_id, OLD.org_id)::text);
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER memberships_changed AFTER INSERT OR UPDATE OR DELETE ON memberships
+            FOR EACH ROW EXECUTE FUNCTION crm_notify_membership_change();
+        """)
+
+    /// Invitations to join an organization (API.md, Invitations): the token is stored as its
+    /// SHA-256 digest only; `email` is lower-case.
+    static let invitations = Migration("0004_invitations", """
+        CREATE TABLE invitations (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            id uuid NOT NULL,
+            email text NOT NULL,
+            role text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+            token_hash bytea NOT NULL UNIQUE,
+            invited_by uuid,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            expires_at timestamptz NOT NULL,
+            accepted_at timestamptz,
+            accepted_by uuid,
+            revoked_at timestamptz,
+            PRIMARY KEY (org_id, id)
+        );
+        CREATE INDEX invitations_pending ON invitations (org_id, email) WHERE accepted_at IS NULL AND revoked_at IS NULL;
+        CREATE INDEX invitations_recent ON invitations (org_id, created_at DESC, id DESC);
+        \(tenantIsolation("invitations"))
         """)
 
     /// Frozen once released: migrations that called it are checksummed, so a change here

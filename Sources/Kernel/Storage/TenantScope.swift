@@ -19,6 +19,18 @@ public struct TenantScope: Sendable, Hashable {
 
     /// No tenant: row-level security shows no tenant rows at all.
     public static let none = TenantScope()
+
+    /// Acts as this scope for the rest of the caller's transaction only (`set_config(…, true)`),
+    /// for a transaction that learns whom it acts for half-way (a refresh token names its
+    /// user). At commit or rollback the session's own scope is back, as `ConnectionScopes`
+    /// remembers it.
+    func applyLocally(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            SELECT set_config('app.org_id', \(organizationID?.text ?? ""), true), set_config('app.user_id', \(userID?.text ?? ""), true),
+                   set_config('app.worker', \(worker ? "on" : ""), true)
+            """, logger: logger)
+    }
 }
 
 /// Remembers which scope each pooled connection's session is set to, so that a query for the

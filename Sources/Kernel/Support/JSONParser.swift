@@ -4,8 +4,11 @@ import Foundation
 /// type in turn for every value, building an error for each miss: ~12 % of a create's CPU, and
 /// again to read back the stored record for the after-hooks.
 ///
-/// Strict like `JSONDecoder`: invalid UTF-8, unescaped control characters, lone surrogates,
-/// leading zeros, trailing text and nesting deeper than 512 are errors. Numbers without a
+/// Strict like `JSONDecoder`: invalid UTF-8, unescaped control characters, leading zeros,
+/// trailing text and nesting deeper than 512 are errors. Text PostgreSQL cannot store — an
+/// escaped NUL (`\u0000`) or an unpaired surrogate (`\ud800`), both valid JSON — is refused
+/// too, with the path of the first such string or key (`parseChecked`), so an API answers
+/// 422 naming the field instead of failing in the database. Numbers without a
 /// fraction or exponent that fit 64 bits are `.int`, like integral ones written `5.0`; the rest
 /// are `.double`.
 struct JSONParser {
@@ -13,17 +16,34 @@ struct JSONParser {
 
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
+    /// Where the first forbidden text is: empty when found, then each enclosing container puts
+    /// its key or index in front as the parse leaves it (nothing to keep on the common path).
+    private var forbiddenPath: [String]?
 
     private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     struct Invalid: Error {}
 
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> JSONValue? {
+    enum Outcome {
+        case value(JSONValue)
+        case malformed
+        /// Valid JSON with a NUL or an unpaired surrogate in the string or key at `path`
+        /// (dotted, array indexes as numbers: `custom.tags.2`).
+        case forbiddenText(path: String)
+    }
+
+    static func parseChecked(_ bytes: UnsafeRawBufferPointer) -> Outcome {
         var parser = JSONParser(bytes)
-        guard let value = try? parser.value(depth: 0) else { return nil }
+        guard let value = try? parser.value(depth: 0) else { return .malformed }
         parser.skipWhitespace()
-        // Not a ternary: `nil` would become `JSONValue.null` (it is ExpressibleByNilLiteral).
-        guard parser.index == bytes.count else { return nil }
+        guard parser.index == bytes.count else { return .malformed }
+        if let path = parser.forbiddenPath { return .forbiddenText(path: path.joined(separator: ".")) }
+        return .value(value)
+    }
+
+    /// The value, or nil for anything `parseChecked` does not answer `.value` for.
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> JSONValue? {
+        guard case .value(let value) = parseChecked(bytes) else { return nil }
         return value
     }
 
@@ -68,11 +88,13 @@ struct JSONParser {
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw Invalid() }
+            let clean = forbiddenPath == nil
             let key = try string()
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw Invalid() }
             index += 1
             members[key] = try value(depth: depth)
+            if clean, forbiddenPath != nil { forbiddenPath!.insert(key, at: 0) }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
@@ -94,7 +116,9 @@ struct JSONParser {
             return .array(items)
         }
         while true {
+            let clean = forbiddenPath == nil
             items.append(try value(depth: depth))
+            if clean, forbiddenPath != nil { forbiddenPath!.insert(String(items.count - 1), at: 0) }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
@@ -151,20 +175,33 @@ struct JSONParser {
             var scalar = try hex4()
             if (0xD800..<0xDC00).contains(scalar) {
                 // A high surrogate must be followed by an escaped low one.
-                guard current == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") else {
-                    throw Invalid()
+                if current == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") {
+                    let next = index
+                    index += 2
+                    let low = try hex4()
+                    if (0xDC00..<0xE000).contains(low) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else {
+                        index = next  // the next escape is read on its own
+                        return forbidden(into: &output)
+                    }
+                } else {
+                    return forbidden(into: &output)
                 }
-                index += 2
-                let low = try hex4()
-                guard (0xDC00..<0xE000).contains(low) else { throw Invalid() }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if (0xDC00..<0xE000).contains(scalar) {
-                throw Invalid()
+            } else if (0xDC00..<0xE000).contains(scalar) || scalar == 0 {
+                return forbidden(into: &output)
             }
             guard let unicode = Unicode.Scalar(scalar) else { throw Invalid() }
             output.append(contentsOf: UTF8.encode(unicode)!)
         default: throw Invalid()
         }
+    }
+
+    /// Notes forbidden text (a NUL, an unpaired surrogate) and goes on with U+FFFD in its
+    /// place, so the rest of the document is still checked for being JSON at all.
+    private mutating func forbidden(into output: inout [UInt8]) {
+        if forbiddenPath == nil { forbiddenPath = [] }
+        output.append(contentsOf: [0xEF, 0xBF, 0xBD])
     }
 
     private mutating func hex4() throws -> UInt32 {

@@ -59,10 +59,18 @@ public enum JSONValue: Sendable, Hashable {
         data.withUnsafeBytes { JSONParser.parse($0) }
     }
 
-    /// Parses JSON text; `nil` when it is not JSON.
+    /// Parses JSON text; `nil` when it is not JSON (or holds a NUL or an unpaired surrogate).
     public static func parse(_ text: String) -> JSONValue? {
         var text = text
         return text.withUTF8 { JSONParser.parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The path of the first string or key with a NUL or an unpaired surrogate, when `text` is
+    /// JSON that holds one (see `JSONParser`).
+    public static func forbiddenTextPath(in text: String) -> String? {
+        var text = text
+        guard case .forbiddenText(let path) = text.withUTF8({ JSONParser.parseChecked(UnsafeRawBufferPointer($0)) }) else { return nil }
+        return path
     }
 }
 

@@ -13,12 +13,15 @@ public struct KernelServices: Sendable {
     public let accessTokens: AccessTokens
     public let apiKeys: APIKeys
     public let pluginStates: PluginStates
+    /// Members' current roles, checked on every request with an access token.
+    public let memberships: MembershipRoles
     public let hooks: HookBus
     public let schemas: Schemas
     public let records: RecordStore
     /// Set by the custom-fields plugin: tenants' definitions and expression evaluation.
     public let customFields: CustomFieldHook
     let refreshTokens: RefreshTokenStore
+    let invitations: Invitations
     /// Plugin work for a new organization (e.g. the default pipeline), run in its transaction.
     let organizationSetup: OrganizationSetup
     /// Caches keyed by tenant (scripts, custom fields) drop their entry here when the tenant's
@@ -41,16 +44,19 @@ public struct KernelServices: Sendable {
         self.database = database
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
         // Development without secrets (tests, tools): a random per-process secret.
-        self.accessTokens = await AccessTokens(
-            secret: configuration.jwtSecret ?? SecretToken.generate(), issuer: configuration.publicURL)
+        let secret = configuration.jwtSecret ?? SecretToken.generate()
+        self.accessTokens = await AccessTokens(secret: secret, issuer: configuration.publicURL)
         self.apiKeys = APIKeys(database: database)
         self.pluginStates = PluginStates(database: database, registry: registry)
+        self.memberships = MembershipRoles(database: database)
         self.hooks = HookBus()
         self.schemas = Schemas()
         self.customFields = CustomFieldHook()
         self.records = RecordStore(
-            database: database, pluginStates: pluginStates, hooks: hooks, schemas: schemas, customFieldHook: customFields)
+            database: database, pluginStates: pluginStates, hooks: hooks, schemas: schemas, customFieldHook: customFields,
+            cursors: CursorSigner(secret: secret))
         self.refreshTokens = RefreshTokenStore(logger: database.logger)
+        self.invitations = Invitations(logger: database.logger)
         self.organizationSetup = OrganizationSetup()
     }
 
@@ -85,6 +91,16 @@ public struct KernelServices: Sendable {
         var organization = organization
         organization.role = role.rawValue
         return TokenPairView(user: user, organization: organization, accessToken: access, refreshToken: refresh)
+    }
+
+    /// The organization as the API shows it (needs a scope that sees it); 401 when it is gone.
+    func organization(_ id: UUID, on connection: PostgresConnection) async throws -> OrganizationView {
+        let rows = try await connection.query(
+            "SELECT name, currency, created_at FROM organizations WHERE id = \(id)", logger: logger)
+        for try await (name, currency, created) in rows.decode((String, String, Date).self) {
+            return OrganizationView(id: id.text, name: name, currency: currency, createdAt: created)
+        }
+        throw APIError.unauthorized("the organization no longer exists")
     }
 
     func user(_ id: UUID, on connection: PostgresConnection) async throws -> UserView? {

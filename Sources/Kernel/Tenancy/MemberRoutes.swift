@@ -3,8 +3,10 @@ import Hummingbird
 import OpenAPIKit
 import PostgresNIO
 
-/// `/members`: who belongs to the organization and with which role. Admins manage members;
-/// only owners grant, change or remove the owner role; the last owner always stays.
+/// `/members`: who belongs to the organization and with which role. Admins invite and manage
+/// members; only owners invite owners or change or remove the owner role; the last owner always
+/// stays. A change takes effect on the member's very next request (`MembershipRoles`), and
+/// their API keys follow it: revoked with the membership, capped at a lowered role.
 struct MemberRoutes {
     let services: KernelServices
 
@@ -31,16 +33,22 @@ struct MemberRoutes {
             return try JSONResponse.make(.ok, DataEnvelope(members))
         }
         routes.post("/members", requires: .membersManage, doc: APIOperation(
-            "addMember", "Add a registered user to the organization",
-            description: "An email no user has registered → 422 (`unknown_user`); granting `owner` needs the owner role (403); an existing member → 409.",
-            body: APISchema.ref("MemberInput"), status: 201, response: APISchema.ref("Member"), responseHeaders: ["Location"],
-            errors: [409])
+            "inviteMember", "Invite someone to the organization by email",
+            description: """
+                Creates an invitation (status `invited`) with a single-use `token`, valid 7 days and shown only in \
+                this answer: the invitee accepts it with `POST /invitations/accept` (signed in with that email) or \
+                registers with it. The answer is the same whether or not the email has an account. Inviting an \
+                `owner` needs the owner role (403); the email of a member → 409. A new invitation for the same \
+                email replaces a pending one.
+                """,
+            body: APISchema.ref("MemberInput"), status: 201, response: APISchema.ref("NewInvitation"),
+            responseHeaders: ["Location"], errors: [409])
         ) { request, context, principal in
-            try await add(request, context, principal)
+            try await invite(request, context, principal)
         }
         routes.patch("/members/:userId", requires: .membersManage, doc: APIOperation(
             "updateMember", "Change a member's role",
-            description: "Granting or removing `owner` needs the owner role (403); demoting the last owner → 409.",
+            description: "Granting or removing `owner` needs the owner role (403); demoting the last owner → 409. The new role applies to the member's next request, and API keys they created are lowered to at most that role.",
             body: APISchema.ref("MemberPatch"), response: APISchema.ref("Member"), errors: [409])
         ) { request, context, principal in
             try await changeRole(request, context, principal)
@@ -48,43 +56,29 @@ struct MemberRoutes {
         // Anyone may leave; removing others needs members.manage (checked inside).
         routes.delete("/members/:userId", requires: .membersRead, doc: APIOperation(
             "removeMember", "Remove a member, or leave the organization",
-            description: "Anyone may remove themselves; removing someone else needs `members.manage` (an owner: the owner role). Removing the last owner → 409.",
+            description: "Anyone may remove themselves; removing someone else needs `members.manage` (an owner: the owner role). Removing the last owner → 409. Their access tokens stop working for this organization at once, and the API keys they created are revoked.",
             status: 204, errors: [409])
         ) { _, context, principal in
             try await remove(context, principal)
         }
     }
 
-    struct AddBody: Decodable {
+    struct InviteBody: Decodable {
         let email: String
         let role: Role
     }
 
-    func add(_ request: Request, _ context: CRMRequestContext, _ principal: Principal) async throws -> Response {
-        let body = try await JSONBody.decode(AddBody.self, request, context: context, allowedKeys: ["email", "role"])
+    func invite(_ request: Request, _ context: CRMRequestContext, _ principal: Principal) async throws -> Response {
+        let body = try await JSONBody.decode(InviteBody.self, request, context: context, allowedKeys: ["email", "role"])
         var validator = Validator()
         let email = validator.email("email", body.email) ?? ""
         try validator.check()
         if body.role == .owner { try principal.require(.ownersManage) }
-        let member = try await services.database.transaction(principal.scope) { connection -> MemberView in
-            let users = try await connection.query("SELECT id, email, name FROM users WHERE lower(email) = \(email)", logger: logger)
-            var found: (UUID, String, String)?
-            for try await row in users.decode((UUID, String, String).self) { found = row }
-            guard let (userID, storedEmail, name) = found else {
-                throw APIError.validation([FieldError(field: "email", code: "unknown_user", message: "no registered user has this email; they must sign up first")])
-            }
-            do {
-                let rows = try await connection.query(
-                    "INSERT INTO memberships (org_id, user_id, role) VALUES (\(principal.organizationID), \(userID), \(body.role.rawValue)) RETURNING created_at",
-                    logger: logger)
-                var created = Date()
-                for try await date in rows.decode(Date.self) { created = date }
-                return MemberView(userId: userID.text, email: storedEmail, name: name, role: body.role.rawValue, createdAt: created)
-            } catch where SQLState.isUniqueViolation(error) {
-                throw APIError.conflict("this user is already a member")
-            }
+        let invitation = try await services.database.transaction(principal.scope) { connection in
+            try await services.invitations.create(
+                email: email, role: body.role, invitedBy: principal.userID, in: principal.organizationID, on: connection)
         }
-        return try JSONResponse.make(.created, member, headers: [.location: "/api/v1/members/\(member.userId)"])
+        return try JSONResponse.secret(.created, invitation, headers: [.location: "/api/v1/invitations/\(invitation.id)"])
     }
 
     struct RoleBody: Decodable {
@@ -103,10 +97,21 @@ struct MemberRoutes {
             try await connection.query(
                 "UPDATE memberships SET role = \(body.role.rawValue) WHERE org_id = \(principal.organizationID) AND user_id = \(userID)",
                 logger: logger)
+            // The keys they made can do no more than they can now.
+            try await connection.query(
+                """
+                UPDATE api_keys SET role = \(body.role.rawValue)
+                WHERE org_id = \(principal.organizationID) AND created_by = \(userID) AND revoked_at IS NULL
+                  AND array_position(\(unescaped: Self.rolesByRank), role) > array_position(\(unescaped: Self.rolesByRank), \(body.role.rawValue))
+                """, logger: logger)
             return MemberView(userId: current.userId, email: current.email, name: current.name, role: body.role.rawValue, createdAt: current.createdAt)
         }
+        services.memberships.invalidate(principal.organizationID)
         return try JSONResponse.make(.ok, member)
     }
+
+    /// Roles as a SQL array, least first, to compare ranks in SQL.
+    static let rolesByRank = "ARRAY[" + Role.allCases.sorted().map { "'\($0.rawValue)'" }.joined(separator: ",") + "]"
 
     func remove(_ context: CRMRequestContext, _ principal: Principal) async throws -> Response {
         let userID = try context.uuidParameter("userId")
@@ -119,7 +124,13 @@ struct MemberRoutes {
             }
             try await connection.query(
                 "DELETE FROM memberships WHERE org_id = \(principal.organizationID) AND user_id = \(userID)", logger: logger)
+            try await connection.query(
+                """
+                UPDATE api_keys SET revoked_at = now()
+                WHERE org_id = \(principal.organizationID) AND created_by = \(userID) AND revoked_at IS NULL
+                """, logger: logger)
         }
+        services.memberships.invalidate(principal.organizationID)
         return JSONResponse.noContent()
     }
 

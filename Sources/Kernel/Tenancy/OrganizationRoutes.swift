@@ -19,7 +19,7 @@ struct OrganizationRoutes {
         ) { _, _, principal in
             guard let userID = principal.userID else {
                 let current = try await services.database.withScope(principal.scope) { connection in
-                    try await AuthRoutes(services: services).organization(principal.organizationID, on: connection)
+                    try await services.organization(principal.organizationID, on: connection)
                 }
                 return try JSONResponse.make(.ok, DataEnvelope([current]))
             }
@@ -93,7 +93,7 @@ struct OrganizationRoutes {
                     updated_at = now()
                 WHERE id = \(principal.organizationID)
                 """, logger: logger)
-            return try await AuthRoutes(services: services).organization(principal.organizationID, on: connection)
+            return try await services.organization(principal.organizationID, on: connection)
         }
         return try JSONResponse.make(.ok, organization)
     }

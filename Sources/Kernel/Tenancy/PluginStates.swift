@@ -79,18 +79,23 @@ public final class PluginStates: Sendable {
     }
 }
 
-/// Listens for `crm_tenant_changed` notifications and drops the tenant's cached state. While
-/// the listening connection is down, nothing is cached beyond one reconnect attempt: every
-/// (re)connect clears the whole cache, since notifications may have been missed.
+/// Listens for `crm_tenant_changed` notifications and drops the tenant's cached state: its
+/// settings (payload: the organization id) or its members' roles (`members:<id>`). While the
+/// listening connection is down, notifications may be missed: every (re)connect clears the
+/// caches, and member roles are not cached at all until the listener is back.
 public struct TenantChangeListener: Service {
     let database: Database
     let states: PluginStates
+    let memberships: MembershipRoles
     /// Other caches keyed by tenant (scripts, custom fields) register here.
     let onChange: @Sendable (UUID?) -> Void
 
-    public init(database: Database, states: PluginStates, onChange: @escaping @Sendable (UUID?) -> Void = { _ in }) {
+    public init(
+        database: Database, states: PluginStates, memberships: MembershipRoles, onChange: @escaping @Sendable (UUID?) -> Void = { _ in }
+    ) {
         self.database = database
         self.states = states
+        self.memberships = memberships
         self.onChange = onChange
     }
 
@@ -101,15 +106,22 @@ public struct TenantChangeListener: Service {
                     try await database.client.withConnection { connection in
                         let notifications = try await connection.listen(PluginStates.channel)
                         states.invalidateAll()
+                        memberships.invalidateAll(listening: true)
                         onChange(nil)
                         for try await notification in notifications {
-                            if let id = UUID(text: notification.payload) {
+                            let payload = notification.payload
+                            if payload.hasPrefix(MembershipRoles.notificationPrefix) {
+                                if let id = UUID(text: String(payload.dropFirst(MembershipRoles.notificationPrefix.count))) {
+                                    memberships.invalidate(id)
+                                }
+                            } else if let id = UUID(text: payload) {
                                 states.invalidate(id)
                                 onChange(id)
                             }
                         }
                     }
                 } catch {
+                    memberships.invalidateAll(listening: false)
                     if Task.isCancelled { return }
                     database.logger.warning("tenant change listener reconnecting", metadata: ["error": "\(PostgresErrorText.describe(error))"])
                     states.invalidateAll()

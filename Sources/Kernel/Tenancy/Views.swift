@@ -46,3 +46,21 @@ struct APIKeyView: Encodable, Sendable {
     let createdAt: Date
     var key: String?
 }
+
+struct InvitationView: Encodable, Sendable {
+    let id: String
+    let email: String
+    let role: String
+    /// `invited` (pending), `accepted`, `revoked` or `expired`.
+    let status: String
+    let expiresAt: Date
+    /// In lists (the answer that creates one is exactly API.md's shape, without it).
+    var createdAt: Date?
+    /// The secret, in the answer that creates the invitation only.
+    var token: String?
+}
+
+struct AcceptedInvitationView: Encodable, Sendable {
+    let organization: OrganizationView
+    let role: String
+}
