@@ -119,8 +119,10 @@ enum KernelSchemas {
     /// `RecordStore.actorJSON`.
     static var historyActor: JSONSchema {
         let properties: OrderedDictionary<String, JSONSchema> = [
-            "type": .string(description: "Who wrote: a user, an API key or a script.", allowedValues: ["user", "apiKey", "script"]),
-            "id": .string(description: "The user's or API key's id, or the script's name."),
+            "type": .string(
+                description: "Who wrote: a user, an API key, a script, or the server itself (`system`: a record changed because something else did — a stage's kind, a deleted tag, a custom field's new type).",
+                allowedValues: ["user", "apiKey", "script", "system"]),
+            "id": .string(description: "The user's or API key's id, the script's name, or the system change's cause (`stage.kindChanged`, `tag.deleted`, `customField.converted`)."),
             "role": APISchema.role,
         ]
         return .object(title: "HistoryActor", description: "Who made a change, with the role they acted with.", properties: properties)

@@ -42,7 +42,13 @@ extension RecordStore {
             }
         }
         if !errors.isEmpty { throw APIError.validation(errors) }
+        await computeFormulas(&record, definitions, organizationID: organizationID)
+    }
 
+    /// Each formula field computed from the record and stored with it.
+    func computeFormulas(_ record: inout Record, _ definitions: [CustomFieldDefinition], organizationID: UUID) async {
+        guard let provider = customFieldHook.current else { return }
+        var custom = record["custom"]?.objectValue ?? [:]
         for definition in definitions {
             guard let formula = definition.formula else { continue }
             switch await provider.evaluate(formula, value: .null, record: record, organizationID: organizationID) {

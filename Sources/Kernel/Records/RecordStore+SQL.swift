@@ -33,7 +33,7 @@ extension RecordStore {
     /// UPDATE of a validated record (version + 1), its tags and history, in one statement.
     func write(
         _ schema: EntitySchema, id: UUID, _ record: Record, changes: [String: (JSONValue, JSONValue)],
-        principal: Principal, on connection: PostgresConnection
+        principal: Principal, includeDeleted: Bool = false, on connection: PostgresConnection
     ) async throws -> Stored {
         var builder = SQLBuilder()
         let org = builder.bind(principal.organizationID.text, as: "uuid")
@@ -50,7 +50,7 @@ extension RecordStore {
         builder.append("""
             WITH \(tags.cte)row AS (
                 UPDATE \(schema.table) t SET \(assignments.joined(separator: ", "))
-                WHERE t.org_id = \(org) AND t.id = \(recordID) AND t.deleted_at IS NULL RETURNING t.*
+                WHERE t.org_id = \(org) AND t.id = \(recordID)\(includeDeleted ? "" : " AND t.deleted_at IS NULL") RETURNING t.*
             ), hist AS (
                 \(historySQL(&builder, schema, action: "update", changes: changes, principal: principal))
             )
@@ -106,7 +106,7 @@ extension RecordStore {
         return """
             INSERT INTO record_history (org_id, id, entity, record_id, actor, action, changes)
             SELECT org_id, \(builder.bind(UUID().text, as: "uuid")), \(builder.bind(schema.name)), id,
-                   \(builder.bind(actorJSON(principal).serialized(), as: "jsonb")), \(builder.bind(action)),
+                   \(builder.bind(principal.actorJSON.serialized(), as: "jsonb")), \(builder.bind(action)),
                    \(builder.bind(changesJSON, as: "jsonb")) FROM row
             """
     }
@@ -114,14 +114,6 @@ extension RecordStore {
     /// History's `changes`: `{"field": {"from": …, "to": …}}`.
     static func changesJSON(_ changes: [String: (JSONValue, JSONValue)]) -> String {
         JSONValue.object(changes.mapValues { .object(["from": $0.0, "to": $0.1]) }).serialized()
-    }
-
-    func actorJSON(_ principal: Principal) -> JSONValue {
-        switch principal.kind {
-        case .user(let id): return ["type": "user", "id": .string(id.text), "role": .string(principal.role.rawValue)]
-        case .apiKey(let id): return ["type": "apiKey", "id": .string(id.text), "role": .string(principal.role.rawValue)]
-        case .script(let name): return ["type": "script", "id": .string(name), "role": .string(principal.role.rawValue)]
-        }
     }
 
     /// 422 naming each reference field whose id is not a live record of this organization.

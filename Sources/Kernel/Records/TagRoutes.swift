@@ -60,7 +60,9 @@ struct TagRoutes {
             return try JSONResponse.make(.created, tag, headers: [.location: "/api/v1/tags/\(tag.id)"])
         }
         routes.delete("/tags/:id", requires: .recordsWrite, doc: APIOperation(
-            "deleteTag", "Delete a tag", description: "Also removes it from every record.", status: 204)
+            "deleteTag", "Delete a tag",
+            description: "Also removes it from every record that has it: each such record's `version` goes up, its history shows the change (actor `system`, `tag.deleted`) and its update hooks run.",
+            status: 204)
         ) { _, context, principal in
             let id = try context.uuidParameter("id")
             try await services.database.transaction(principal.scope) { connection in
@@ -69,12 +71,19 @@ struct TagRoutes {
                 var removed: String?
                 for try await name in rows.decode(String.self) { removed = name }
                 guard let removed else { throw APIError.notFound("no tag \(id.text)") }
+                // Off every record that has it, through the store (version, history, hooks).
                 for schema in services.schemas.all {
                     var builder = SQLBuilder()
                     let org = builder.bind(principal.organizationID.text, as: "uuid")
                     let name = builder.bind(removed)
-                    builder.append("UPDATE \(schema.table) SET tags = array_remove(tags, \(name)) WHERE org_id = \(org) AND tags @> ARRAY[\(name)]")
-                    try await connection.query(builder.query, logger: logger)
+                    builder.append("SELECT t.id FROM \(schema.table) t WHERE t.org_id = \(org) AND t.tags @> ARRAY[\(name)] ORDER BY t.id")
+                    var ids: [UUID] = []
+                    for try await row in try await builder.run(on: connection, logger: logger) { ids.append(try row.decode(UUID.self)) }
+                    try await services.records.systemUpdate(
+                        schema, ids: ids, cause: "tag.deleted", organizationID: principal.organizationID, on: connection
+                    ) { record in
+                        record["tags"] = .array((record["tags"]?.arrayValue ?? []).filter { $0.stringValue != removed })
+                    }
                 }
             }
             return JSONResponse.noContent()

@@ -36,10 +36,8 @@ struct CustomFieldRoutes {
             let current = try await find(try context.uuidParameter("id"), principal)
             let body = try await JSONBody.object(request, context: context)
             let definition = try await validate(body, existing: current, principal: principal)
-            if definition.type != current.type || definition.options != current.options {
-                try await convertValues(from: current, to: definition, principal)
-            }
-            try await save(definition, principal: principal, creating: false)
+            let converting = definition.type != current.type || definition.options != current.options
+            try await save(definition, principal: principal, creating: false, convertingFrom: converting ? current : nil)
             return try JSONResponse.make(.ok, definition)
         }
         routes.delete("/custom-fields/:id", requires: Self.manage, doc: CustomFieldsDocs.delete) { _, context, principal in
@@ -146,8 +144,13 @@ struct CustomFieldRoutes {
         return definition
     }
 
-    func save(_ definition: CustomFieldDefinition, principal: Principal, creating: Bool) async throws {
+    /// Stores a new or changed definition; `convertingFrom`: a type or option change, whose
+    /// stored values are converted in the same transaction (or nothing changes).
+    func save(
+        _ definition: CustomFieldDefinition, principal: Principal, creating: Bool, convertingFrom old: CustomFieldDefinition? = nil
+    ) async throws {
         let org = principal.organizationID
+        let entityDefinitions = try await definitions.all(org).filter { $0.entity == definition.entity }
         let options = definition.options.map { JSONValue.array($0.map(JSONValue.string)).serialized() }
         let defaultValue = definition.defaultValue?.serialized()
         let validation = definition.validation.map {
@@ -171,6 +174,10 @@ struct CustomFieldRoutes {
                     throw APIError.conflict("custom.\(definition.key) already exists on \(definition.entity)")
                 }
             } else {
+                if let old {
+                    let updated = entityDefinitions.map { $0.id == definition.id ? definition : $0 }
+                    try await convertValues(from: old, to: definition, definitions: updated, principal, on: connection)
+                }
                 try await connection.query(
                     """
                     UPDATE custom_field_definitions SET label = \(definition.label), type = \(definition.type), required = \(definition.required),
@@ -185,41 +192,42 @@ struct CustomFieldRoutes {
     }
 
     /// A type (or option list) change: every stored value must convert to the new type — then
-    /// they are all rewritten — or nothing changes and the answer is 409 with the count of
-    /// values that would not convert.
-    func convertValues(from old: CustomFieldDefinition, to new: CustomFieldDefinition, _ principal: Principal) async throws {
+    /// each changed record is written through the store (version, history, hooks) — or nothing
+    /// changes and the answer is 409 with the count of values that would not convert.
+    func convertValues(
+        from old: CustomFieldDefinition, to new: CustomFieldDefinition, definitions updated: [CustomFieldDefinition],
+        _ principal: Principal, on connection: PostgresConnection
+    ) async throws {
         guard let schema = services.schemas.schema(old.entity) else { return }
         let org = principal.organizationID
-        try await services.database.transaction(principal.scope) { connection in
-            var binds = PostgresBindings()
-            binds.append(org)
-            binds.append(old.key)
-            let rows = try await connection.query(PostgresQuery(
-                unsafeSQL: "SELECT id, (custom -> $2)::text FROM \(schema.table) WHERE org_id = $1 AND custom ? $2 FOR UPDATE",
-                binds: binds), logger: logger)
-            var converted: [(UUID, JSONValue)] = []
-            var failures = 0
-            for try await (id, text) in rows.decode((UUID, String).self) {
-                guard let value = JSONValue.parse(text), let result = Self.convert(value, to: new) else {
-                    failures += 1
-                    continue
-                }
-                converted.append((id, result))
+        var binds = PostgresBindings()
+        binds.append(org)
+        binds.append(old.key)
+        let rows = try await connection.query(PostgresQuery(
+            unsafeSQL: "SELECT id, (custom -> $2)::text FROM \(schema.table) WHERE org_id = $1 AND custom ? $2 ORDER BY id FOR UPDATE",
+            binds: binds), logger: logger)
+        var converted: [UUID: JSONValue] = [:]
+        var failures = 0
+        for try await (id, text) in rows.decode((UUID, String).self) {
+            guard let value = JSONValue.parse(text), let result = Self.convert(value, to: new) else {
+                failures += 1
+                continue
             }
-            guard failures == 0 else {
-                throw APIError(.conflict, "\(failures) stored values of custom.\(old.key) do not convert to \(new.type)",
-                               extensions: ["count": .int(Int64(failures))])
-            }
-            for (id, value) in converted {
-                var update = PostgresBindings()
-                update.append(org)
-                update.append(id)
-                update.append("{\(new.key)}")
-                update.append(value.serialized())
-                try await connection.query(PostgresQuery(
-                    unsafeSQL: "UPDATE \(schema.table) SET custom = jsonb_set(custom, $3::text[], $4::jsonb) WHERE org_id = $1 AND id = $2",
-                    binds: update), logger: logger)
-            }
+            converted[id] = result
+        }
+        guard failures == 0 else {
+            throw APIError(.conflict, "\(failures) stored values of custom.\(old.key) do not convert to \(new.type)",
+                           extensions: ["count": .int(Int64(failures))])
+        }
+        try await services.records.systemUpdate(
+            schema, ids: converted.keys.sorted { $0.text < $1.text }, cause: "customField.converted", organizationID: org,
+            definitions: updated, on: connection
+        ) { record in
+            guard let id = record["id"]?.stringValue.flatMap(UUID.init(text:)), let value = converted[id],
+                case .object(var custom)? = record["custom"]
+            else { return }
+            custom[new.key] = value
+            record["custom"] = .object(custom)
         }
     }
 
@@ -239,10 +247,12 @@ struct CustomFieldRoutes {
         return try? type.normalize(parsed, field: definition.spec)
     }
 
-    /// Deleting a definition hides its values: they move to the archive (kept until purged).
+    /// Deleting a definition hides its values: they move to the archive (kept until purged),
+    /// and the records lose them through the store (version, history, hooks).
     func remove(_ definition: CustomFieldDefinition, _ principal: Principal) async throws {
         let org = principal.organizationID
         guard let schema = services.schemas.schema(definition.entity) else { return }
+        let remaining = try await definitions.all(org).filter { $0.entity == definition.entity && $0.id != definition.id }
         try await services.database.transaction(principal.scope) { connection in
             var binds = PostgresBindings()
             binds.append(org)
@@ -252,11 +262,20 @@ struct CustomFieldRoutes {
                 INSERT INTO custom_field_archive (org_id, entity, record_id, key, value)
                 SELECT org_id, $2, id, $3, custom -> $3 FROM \(schema.table) WHERE org_id = $1 AND custom ? $3
                 """, binds: binds), logger: logger)
-            var update = PostgresBindings()
-            update.append(org)
-            update.append(definition.key)
-            try await connection.query(PostgresQuery(
-                unsafeSQL: "UPDATE \(schema.table) SET custom = custom - $2 WHERE org_id = $1 AND custom ? $2", binds: update), logger: logger)
+            var select = PostgresBindings()
+            select.append(org)
+            select.append(definition.key)
+            let rows = try await connection.query(PostgresQuery(
+                unsafeSQL: "SELECT id FROM \(schema.table) WHERE org_id = $1 AND custom ? $2 ORDER BY id", binds: select), logger: logger)
+            var ids: [UUID] = []
+            for try await id in rows.decode(UUID.self) { ids.append(id) }
+            try await services.records.systemUpdate(
+                schema, ids: ids, cause: "customField.deleted", organizationID: org, definitions: remaining, on: connection
+            ) { record in
+                guard case .object(var custom)? = record["custom"] else { return }
+                custom[definition.key] = nil
+                record["custom"] = .object(custom)
+            }
             try await connection.query(
                 "DELETE FROM custom_field_definitions WHERE org_id = \(org) AND id = \(UUID(text: definition.id))", logger: logger)
             try await PluginStates.notifyChanged(org, on: connection, logger: logger)

@@ -89,9 +89,15 @@ struct PipelineRoutes {
                         UPDATE stages SET name = \(stage.name), position = \(stage.position), probability = \(stage.probability), kind = \(stage.kind)
                         WHERE org_id = \(org) AND id = \(stageID)
                         """, logger: logger)
-                    try await connection.query(
-                        "UPDATE deals SET status = \(stage.kind) WHERE org_id = \(org) AND stage_id = \(stageID) AND status <> \(stage.kind)",
+                    // The deals in it take the stage's kind as their status, through the store.
+                    let rows = try await connection.query(
+                        "SELECT id FROM deals WHERE org_id = \(org) AND stage_id = \(stageID) AND status <> \(stage.kind) ORDER BY id",
                         logger: logger)
+                    var deals: [UUID] = []
+                    for try await deal in rows.decode(UUID.self) { deals.append(deal) }
+                    try await services.records.systemUpdate(
+                        DealSchema.schema, ids: deals, cause: "stage.kindChanged", organizationID: org, on: connection
+                    ) { deal in deal["status"] = .string(stage.kind) }
                 } else {
                     try await pipelines.insert(stage, pipeline: id, org: org, on: connection)
                 }
