@@ -51,6 +51,10 @@ import Glibc
 
         // The next run reuses the same cluster (and the generated development secrets).
         let secrets = try String(contentsOfFile: directory + "/.crm/secrets.json", encoding: .utf8)
+        let mode = try FileManager.default.attributesOfItem(atPath: directory + "/.crm/secrets.json")[.posixPermissions] as? Int
+        #expect(mode == 0o600, "the secrets file is the owner's alone")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory + "/.crm").filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty)
         let again = try await ServerProcess.serve(databaseURL: nil, directory: directory)
         try await again.waitUntilReady()
         #expect(again.output.contains("initialising") == false)
