@@ -156,13 +156,19 @@ import TestSupport
 
     func bearer(_ credential: String) -> [String: String] { ["Authorization": "Bearer \(credential)"] }
 
-    @Test func aRemovedAdminLosesTokensKeysAndRefreshAtOnce() async throws {
+    /// An owner and an admin of the owner's organization (signed in to it), who made an admin key.
+    func ownerAndAdmin() async throws -> (owner: Session, admin: Session, person: Session, adminKey: String) {
         let server = try await server()
         let owner = try await Session.register(on: server)
         let person = try await Session.register(on: server)
         try await owner.addMember(person, role: "admin")
         let admin = try await owner.loginAs(person)
         let key = try #require(try await admin.send(.POST, "/api-keys", ["name": "mine", "role": "admin"]).json?["key"]?.stringValue)
+        return (owner, admin, person, key)
+    }
+
+    @Test func aRemovedAdminLosesTokensKeysAndRefreshAtOnce() async throws {
+        let (owner, admin, person, key) = try await ownerAndAdmin()
         #expect(try await HTTP.request(.GET, admin.api + "/contacts", headers: bearer(key)).status == 200)
 
         #expect(try await owner.send(.DELETE, "/members/\(admin.userID)").status == 204)
@@ -177,12 +183,7 @@ import TestSupport
     }
 
     @Test func aDemotedAdminAndTheirKeysActWithTheNewRole() async throws {
-        let server = try await server()
-        let owner = try await Session.register(on: server)
-        let person = try await Session.register(on: server)
-        try await owner.addMember(person, role: "admin")
-        let admin = try await owner.loginAs(person)
-        let key = try #require(try await admin.send(.POST, "/api-keys", ["name": "mine", "role": "admin"]).json?["key"]?.stringValue)
+        let (owner, admin, _, key) = try await ownerAndAdmin()
         let memberKey = try #require(try await admin.send(.POST, "/api-keys", ["name": "reader", "role": "viewer"]).json?["key"]?.stringValue)
 
         #expect(try await owner.send(.PATCH, "/members/\(admin.userID)", ["role": "member"]).status == 200)

@@ -42,7 +42,7 @@ struct QueryTextMiddleware: RouterMiddleware {
             if byte == UInt8(ascii: "%") {
                 let first = bytes.index(after: index)
                 guard first != bytes.endIndex, bytes.index(after: first) != bytes.endIndex,
-                    let high = hexValue(bytes[first]), let low = hexValue(bytes[bytes.index(after: first)])
+                    let high = bytes[first].hexDigitValue, let low = bytes[bytes.index(after: first)].hexDigitValue
                 else { return nil }
                 output.append(high << 4 | low)
                 index = bytes.index(first, offsetBy: 2)
@@ -58,12 +58,4 @@ struct QueryTextMiddleware: RouterMiddleware {
         !bytes.contains(0) && String(validating: bytes, as: UTF8.self) != nil
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }

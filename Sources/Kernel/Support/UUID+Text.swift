@@ -37,7 +37,7 @@ extension UUID {
                 if index == 4 || index == 6 || index == 8 || index == 10 {
                     guard utf8.next() == UInt8(ascii: "-") else { return false }
                 }
-                guard let high = utf8.next().flatMap(Self.hexValue), let low = utf8.next().flatMap(Self.hexValue) else {
+                guard let high = utf8.next()?.hexDigitValue, let low = utf8.next()?.hexDigitValue else {
                     return false
                 }
                 output[index] = high << 4 | low
@@ -48,11 +48,15 @@ extension UUID {
         self.init(uuid: bytes)
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+}
+
+extension UInt8 {
+    /// The value of an ASCII hex digit (`0-9`, `a-f`, `A-F`); nil for any other byte.
+    @inlinable var hexDigitValue: UInt8? {
+        switch self {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return self - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return self - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return self - UInt8(ascii: "A") + 10
         default: return nil
         }
     }

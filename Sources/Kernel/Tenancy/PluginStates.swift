@@ -104,22 +104,26 @@ public struct TenantChangeListener: Service {
             while !Task.isCancelled {
                 do {
                     try await database.client.withConnection { connection in
-                        let notifications = try await connection.listen(PluginStates.channel)
-                        states.invalidateAll()
-                        memberships.invalidateAll(listening: true)
-                        onChange(nil)
-                        for try await notification in notifications {
-                            let payload = notification.payload
-                            if payload.hasPrefix(MembershipRoles.notificationPrefix) {
-                                if let id = UUID(text: String(payload.dropFirst(MembershipRoles.notificationPrefix.count))) {
-                                    memberships.invalidate(id)
+                        try await connection.listen(on: PluginStates.channel) { notifications in
+                            // Listening now: what changed before is unknown, so drop it all.
+                            states.invalidateAll()
+                            memberships.invalidateAll(listening: true)
+                            onChange(nil)
+                            for try await notification in notifications {
+                                let payload = notification.payload
+                                if payload.hasPrefix(MembershipRoles.notificationPrefix) {
+                                    if let id = UUID(text: String(payload.dropFirst(MembershipRoles.notificationPrefix.count))) {
+                                        memberships.invalidate(id)
+                                    }
+                                } else if let id = UUID(text: payload) {
+                                    states.invalidate(id)
+                                    onChange(id)
                                 }
-                            } else if let id = UUID(text: payload) {
-                                states.invalidate(id)
-                                onChange(id)
                             }
                         }
                     }
+                    // The notifications ended without an error: not listening any more either.
+                    memberships.invalidateAll(listening: false)
                 } catch {
                     memberships.invalidateAll(listening: false)
                     if Task.isCancelled { return }
