@@ -76,7 +76,12 @@ struct Launcher {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         return await CRMServer(
             configuration: configuration, registry: registry,
-            database: Database(url: databaseURL, logger: logger, poolSize: configuration.databasePoolSize), prometheus: prometheus)
+            database: Database(
+                url: databaseURL, logger: logger, poolSize: configuration.databasePoolSize,
+                timeouts: .init(
+                    statementMilliseconds: configuration.databaseStatementTimeoutMilliseconds,
+                    lockMilliseconds: configuration.databaseLockTimeoutMilliseconds)),
+            prometheus: prometheus)
     }
 
     static func oneLine(_ error: any Error) -> String {

@@ -41,7 +41,7 @@ public struct CRMServer: Sendable {
             MetricsMiddleware<CRMRequestContext>()
             RequestLogMiddleware()
             AllowedOriginsMiddleware(origins: configuration.corsOrigins)
-            ProblemMiddleware()
+            ProblemMiddleware(methodsServing: { [documentation = services.documentation] in documentation.methods(servingPath: $0) })
             AuthMiddleware(
                 accessTokens: services.accessTokens, apiKeys: services.apiKeys, memberships: services.memberships,
                 apiLimiter: RateLimiter(perMinute: configuration.rateLimitAPI))
@@ -93,6 +93,7 @@ public struct CRMServer: Sendable {
         let router = makeRouter()
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [database, startup, listener] + background.all,
             onServerRunning: { channel in

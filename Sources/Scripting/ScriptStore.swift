@@ -92,7 +92,10 @@ struct ScriptStore: Sendable {
             var version = 1
             for try await value in rows.decode(Int.self) { version = value }
             try await connection.query(
-                "INSERT INTO script_versions (org_id, name, version, source) VALUES (\(org), \(name), \(version), \(source))", logger: logger)
+                """
+                INSERT INTO script_versions (org_id, name, version, source) VALUES (\(org), \(name), \(version), \(source))
+                ON CONFLICT (org_id, name, version) DO UPDATE SET source = EXCLUDED.source, created_at = now()
+                """, logger: logger)  // a version left behind by a script deleted before versions went with it
             try await PluginStates.notifyChanged(org, on: connection, logger: logger)
             return version == 1
         }
@@ -103,6 +106,8 @@ struct ScriptStore: Sendable {
         return try await database.transaction(principal.scope) { connection in
             let rows = try await connection.query("DELETE FROM scripts WHERE org_id = \(org) AND name = \(name) RETURNING name", logger: logger)
             let deleted = try await rows.collect().count > 0
+            // Its versions go with it: a script saved again under the name starts at version 1.
+            try await connection.query("DELETE FROM script_versions WHERE org_id = \(org) AND name = \(name)", logger: logger)
             try await PluginStates.notifyChanged(org, on: connection, logger: logger)
             return deleted
         }

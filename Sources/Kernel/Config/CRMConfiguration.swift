@@ -42,6 +42,14 @@ public struct CRMConfiguration: Sendable {
     public var databasePoolSize: Int
     /// How long `SIGTERM` may take before the process exits regardless (`SHUTDOWN_TIMEOUT_SECONDS`).
     public var shutdownTimeoutSeconds: Int
+    /// A connection that has not sent a complete request head for this long — idle between
+    /// requests, or sending its head byte by byte — is closed (`HTTP_IDLE_TIMEOUT_SECONDS`).
+    public var httpIdleTimeoutSeconds: Int
+    /// A request's statement that runs longer (`DATABASE_STATEMENT_TIMEOUT_MS`), or waits for a
+    /// row lock longer (`DATABASE_LOCK_TIMEOUT_MS`), is cancelled: the request answers 503
+    /// instead of holding its connection while the database is stuck.
+    public var databaseStatementTimeoutMilliseconds: Int
+    public var databaseLockTimeoutMilliseconds: Int
 
     public static let minimumSecretBytes = 32
 
@@ -74,6 +82,9 @@ public struct CRMConfiguration: Sendable {
         self.bcryptCost = try integer("BCRYPT_COST", default: 12, range: 10...16)
         self.databasePoolSize = try integer("DATABASE_POOL_SIZE", default: Database.defaultPoolSize, range: 1...1000)
         self.shutdownTimeoutSeconds = try integer("SHUTDOWN_TIMEOUT_SECONDS", default: 10, range: 1...3600)
+        self.httpIdleTimeoutSeconds = try integer("HTTP_IDLE_TIMEOUT_SECONDS", default: 30, range: 1...86_400)
+        self.databaseStatementTimeoutMilliseconds = try integer("DATABASE_STATEMENT_TIMEOUT_MS", default: 5000, range: 100...3_600_000)
+        self.databaseLockTimeoutMilliseconds = try integer("DATABASE_LOCK_TIMEOUT_MS", default: 2000, range: 100...3_600_000)
 
         for name in ["JWT_SECRET", "JWT_REFRESH_SECRET"] {
             if let secret = value(name), secret.utf8.count < Self.minimumSecretBytes {

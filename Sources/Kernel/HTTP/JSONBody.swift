@@ -33,7 +33,8 @@ public enum JSONBody {
         return object
     }
 
-    /// Decodes a typed body. Unknown members are refused so that typos do not pass silently.
+    /// Decodes a typed body. Unknown members are refused so that typos do not pass silently,
+    /// and so are nulls.
     public static func decode<T: Decodable>(
         _ type: T.Type, _ request: Request, context: CRMRequestContext, allowedKeys: Set<String>
     ) async throws -> T {
@@ -41,6 +42,12 @@ public enum JSONBody {
         let unknown = object.keys.filter { !allowedKeys.contains($0) }.sorted()
         if !unknown.isEmpty {
             throw APIError.validation(unknown.map { FieldError(field: $0, code: "unknown_field", message: "unknown field") })
+        }
+        // No field of these bodies means anything when null (an optional one is left out); a
+        // null passing for "absent" would accept what the document says is invalid.
+        let nulls = object.filter { $0.value.isNull }.keys.sorted()
+        if !nulls.isEmpty {
+            throw APIError.validation(nulls.map { FieldError(field: $0, code: "invalid_type", message: "must not be null (leave the field out instead)") })
         }
         do {
             let data = try JSONEncoder().encode(JSONValue.object(object))

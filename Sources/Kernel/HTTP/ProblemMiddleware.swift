@@ -9,7 +9,13 @@ import Logging
 public struct ProblemMiddleware: RouterMiddleware {
     public typealias Context = CRMRequestContext
 
-    public init() {}
+    /// The methods a path is served with: an unknown route whose path is served with other
+    /// methods is a 405 with `Allow`, not a 404.
+    let methodsServing: @Sendable (String) -> [HTTPRequest.Method]
+
+    public init(methodsServing: @escaping @Sendable (String) -> [HTTPRequest.Method] = { _ in [] }) {
+        self.methodsServing = methodsServing
+    }
 
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -17,7 +23,14 @@ public struct ProblemMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let problem = Self.problem(for: error, request: request, logger: context.logger)
+            var problem = Self.problem(for: error, request: request, logger: context.logger)
+            if (error as? HTTPError)?.status == .notFound || (error as? HTTPError)?.status == .methodNotAllowed {
+                let allowed = methodsServing(request.uri.path)
+                if !allowed.isEmpty {
+                    problem = APIError(.methodNotAllowed, "\(request.method) is not supported on \(request.uri.path)")
+                    problem.headers[.allow] = (allowed.contains(.get) ? allowed + [.head] : allowed).map(\.rawValue).joined(separator: ", ")
+                }
+            }
             return try problem.response(from: request, context: context)
         }
     }
@@ -29,6 +42,10 @@ public struct ProblemMiddleware: RouterMiddleware {
         }
         if let responseError = error as? any HTTPResponseError, responseError.status.code < 500 {
             return APIError(code(for: responseError.status), responseError.status.reasonPhrase)
+        }
+        if SQLState.isTransient(error) {
+            logger.warning("database unavailable", metadata: ["error": "\(PostgresErrorText.describe(error))"])
+            return APIError(.unavailable, "the database is unavailable or busy; retry shortly", headers: [.retryAfter: "1"])
         }
         logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
         return .internalError()
@@ -42,7 +59,7 @@ public struct ProblemMiddleware: RouterMiddleware {
         case .contentTooLarge:
             problem = APIError(.payloadTooLarge, "request body exceeds \(RequestLimits.maxBodyBytes) bytes")
         case .methodNotAllowed:
-            problem = APIError(.notFound, "\(request.method) is not supported on \(request.uri.path)")
+            problem = APIError(.methodNotAllowed, "\(request.method) is not supported on \(request.uri.path)")
         default:
             let detail = error.body ?? error.status.reasonPhrase
             problem = APIError(code(for: error.status), error.status.code >= 500 ? "an internal error occurred" : detail)
@@ -56,6 +73,7 @@ public struct ProblemMiddleware: RouterMiddleware {
         case 401: return .unauthorized
         case 403: return .forbidden
         case 404: return .notFound
+        case 405: return .methodNotAllowed
         case 409: return .conflict
         case 412: return .preconditionFailed
         case 413: return .payloadTooLarge

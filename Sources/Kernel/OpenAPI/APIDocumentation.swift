@@ -46,6 +46,28 @@ public final class APIDocumentation: Sendable {
         tagMap.withLock { $0[name] = description }
     }
 
+    /// The methods the router serves `path` with (a concrete path, matched against the routes'
+    /// templates: `:id` and `{id}` stand for any one segment, `**` for the rest), for a 405's
+    /// `Allow`.
+    public func methods(servingPath path: String) -> [HTTPRequest.Method] {
+        let segments = path.split(separator: "/")
+        var methods: [HTTPRequest.Method] = []
+        for route in routes where !methods.contains(route.method) {
+            if Self.matches(route.path.split(separator: "/"), segments) { methods.append(route.method) }
+        }
+        return methods
+    }
+
+    static func matches(_ template: [Substring], _ segments: [Substring]) -> Bool {
+        for (index, part) in template.enumerated() {
+            if part == "**" { return true }
+            guard index < segments.count else { return false }
+            if part.hasPrefix(":") || part.hasPrefix("{") || part == "*" { continue }
+            if part != segments[index] { return false }
+        }
+        return template.count == segments.count
+    }
+
     /// The service routes outside `/api/v1` (health, metrics, the document and its page).
     func document(_ method: HTTPRequest.Method, _ path: String, _ operation: APIOperation) {
         add(Route(method: method, path: path, pluginID: nil, permission: nil, operation: operation))

@@ -26,6 +26,17 @@ public struct Database: Sendable, Service {
 
     public static let defaultPoolSize = 20
 
+    /// Limits on one statement of a request (see `init`).
+    public struct Timeouts: Sendable {
+        public var statementMilliseconds: Int
+        public var lockMilliseconds: Int
+
+        public init(statementMilliseconds: Int, lockMilliseconds: Int) {
+            self.statementMilliseconds = statementMilliseconds
+            self.lockMilliseconds = lockMilliseconds
+        }
+    }
+
     /// A pool's client and the tenant scope its connections' sessions are set to (connection
     /// ids are unique only within one pool).
     private final class Pool: Sendable {
@@ -34,28 +45,47 @@ public struct Database: Sendable, Service {
         init(_ client: PostgresClient) { self.client = client }
     }
 
-    /// `poolSize` connections are opened at start and kept, split evenly between the event loops'
-    /// pools: a connection above a pool's minimum arms an idle-timeout timer (a task and a
-    /// dispatch timer) each time it is returned, which cost more CPU than the query of a GET by
-    /// id (bench/run.sh, with keep-alive also off: 4.6k → 6.5k req/s). Bursts may open more, up
-    /// to twice as many and at least 20 per loop, closed again after a minute idle: a few paths
-    /// still hold two connections at once (a cold cache of another scope during a write), so the
-    /// ceiling stays well above the concurrency the minimum is sized for.
-    public init(url: DatabaseURL, logger: Logger, poolSize: Int = Database.defaultPoolSize, maximumConnections: Int? = nil) {
+    /// Each event loop's pool holds up to ⌈`poolSize` / loops⌉ connections — more in a burst (twice
+    /// as many, at least 20 per loop: a few paths still hold two connections at once, a cold cache
+    /// of another scope during a write) — opened on demand and closed after five idle minutes.
+    ///
+    /// No pool keeps a minimum of open connections, although a kept minimum was faster (a
+    /// connection above it arms an idle timer each time it is returned: a GET by id went from
+    /// 7.7k to 8.7k req/s with a minimum, bench/ab-get.sh). PostgresNIO 1.33.2 crashes the process
+    /// with a minimum when the database restarts under load: a pool that failed to reconnect
+    /// hands its first new connection to a waiting request without making up the rest of its
+    /// minimum, and the next lease trips `precondition(minimumConcurrentConnections <=
+    /// stats.active)` in `PoolStateMachine.ConnectionGroup.createNewDemandConnectionIfPossible()`
+    /// (Tests/Reliability: database restart). With a minimum of 0 that precondition always holds.
+    ///
+    /// `timeouts` bound what a request's statements may take (`statement_timeout`,
+    /// `lock_timeout`, set at connection start on the event loops' pools; the shared pool runs
+    /// migrations, which may take long): a stuck row or a slow database then fails the request
+    /// with a 503 instead of holding its connection until the pool runs dry.
+    public init(
+        url: DatabaseURL, logger: Logger, poolSize: Int = Database.defaultPoolSize, maximumConnections: Int? = nil,
+        timeouts: Timeouts? = nil
+    ) {
         let base = url.clientConfiguration()
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
         // `maximumConnections` (tests) caps the shared pool, and each loop's pool at its share.
-        let perLoopMinimum = (poolSize + loops.count - 1) / loops.count
+        let perLoopShare = (poolSize + loops.count - 1) / loops.count
         var perLoop = base
-        perLoop.options.minimumConnections = perLoopMinimum
+        if let timeouts {
+            perLoop.options.additionalStartupParameters += [
+                ("statement_timeout", "\(timeouts.statementMilliseconds)"), ("lock_timeout", "\(timeouts.lockMilliseconds)"),
+            ]
+        }
+        perLoop.options.minimumConnections = 0
+        perLoop.options.connectionIdleTimeout = .seconds(300)
         perLoop.options.maximumConnections =
-            max(perLoopMinimum, maximumConnections.map { $0 / loops.count } ?? max(20, 2 * perLoopMinimum))
+            max(perLoopShare, maximumConnections.map { $0 / loops.count } ?? max(20, 2 * perLoopShare))
         var pools: [ObjectIdentifier: Pool] = [:]
         for loop in loops {
             pools[ObjectIdentifier(loop)] = Pool(PostgresClient(configuration: perLoop, eventLoopGroup: loop, backgroundLogger: logger))
         }
         var shared = base
-        shared.options.minimumConnections = 1
+        shared.options.minimumConnections = 0
         shared.options.maximumConnections = max(1, maximumConnections ?? max(40, 2 * poolSize))
         self.shared = Pool(PostgresClient(configuration: shared, backgroundLogger: logger))
         self.loopPools = pools
@@ -90,9 +120,13 @@ public struct Database: Sendable, Service {
     }
 
     /// Runs `body` in one transaction acting as `scope`; any error rolls everything back.
-    /// Always on a connection of its own: it never joins a transaction the task may be in.
+    /// On a connection of its own — except inside a `unitOfWork` of the same scope, which it
+    /// joins as a savepoint: its error then undoes only its own part.
     public func transaction<T: Sendable>(_ scope: TenantScope, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await leasing(scope) { connection, scopes in
+        if let unit = Self.unit, unit.lease.isOpen, unit.lease.scope == scope {
+            return try await unit.savepoint(logger: logger, body)
+        }
+        return try await leasing(scope) { connection, scopes in
             try await connection.query("BEGIN", logger: logger)
             do {
                 let result = try await body(connection)
@@ -109,11 +143,48 @@ public struct Database: Sendable, Service {
         }
     }
 
-    /// `transaction` or, for work that is a single statement (atomic on its own), `withScope`.
+    /// `transaction` or, for work that is a single statement (atomic on its own), `withScope`
+    /// — inside a `unitOfWork` always `transaction`, so that a failing statement (a script's
+    /// `crm.create` it catches with `pcall`) does not abort the whole unit.
     public func run<T: Sendable>(
         _ scope: TenantScope, inTransaction: Bool, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        inTransaction ? try await transaction(scope, body) : try await withScope(scope, body)
+        inTransaction || Self.unit != nil ? try await transaction(scope, body) : try await withScope(scope, body)
+    }
+
+    /// Runs `body` in one transaction acting as `scope` that every `transaction`, `run` and
+    /// `withScope` of the same scope further down the task joins — a workflow job's writes and
+    /// its completion commit together, or none of them does (exactly-once effects).
+    public func unitOfWork<T: Sendable>(_ scope: TenantScope, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await transaction(scope) { connection in
+            guard let lease = Self.lease else { throw APIError.internalError() }
+            return try await Self.$unit.withValue(UnitOfWork(lease: lease)) { try await body(connection) }
+        }
+    }
+
+    /// The open `unitOfWork` of the task, if any.
+    @TaskLocal static var unit: UnitOfWork?
+
+    final class UnitOfWork: Sendable {
+        let lease: Lease
+        private let savepoints = Atomic<Int>(0)
+
+        init(lease: Lease) { self.lease = lease }
+
+        /// `body` between `SAVEPOINT` and `RELEASE`, or rolled back to the savepoint on error.
+        func savepoint<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+            let name = "crm_sp_\(savepoints.add(1, ordering: .relaxed).newValue)"
+            let connection = lease.connection
+            try await connection.query("SAVEPOINT \(unescaped: name)", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("RELEASE SAVEPOINT \(unescaped: name)", logger: logger)
+                return result
+            } catch {
+                try await connection.query("ROLLBACK TO SAVEPOINT \(unescaped: name)", logger: logger)
+                throw error
+            }
+        }
     }
 
     /// A pooled connection in `scope` for `body`, published to the task (`lease`) meanwhile.
@@ -169,7 +240,7 @@ public struct Database: Sendable, Service {
     }
 }
 
-/// Recognising PostgreSQL errors the API answers with a 4xx.
+/// Recognising PostgreSQL errors the API answers with a 4xx or a 503.
 public enum SQLState {
     public static let uniqueViolation = "23505"
     public static let foreignKeyViolation = "23503"
@@ -180,4 +251,27 @@ public enum SQLState {
     }
 
     public static func isUniqueViolation(_ error: any Error) -> Bool { of(error) == uniqueViolation }
+
+    /// The database cannot serve now, through no fault of the request — unreachable or
+    /// restarting (a lost connection; SQLSTATE class 08, `57P01`–`57P03`), out of resources
+    /// (class 53: disk full, out of memory, too many connections), too slow (a statement or
+    /// lock timeout, `57014`, `55P03`), or a deadlock or serialization failure (class 40):
+    /// worth a retry, so a 503 rather than a 500.
+    public static func isTransient(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError {
+            switch error.code {
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
+                .queryCancelled:
+                return true
+            default:
+                break
+            }
+        }
+        guard let state = of(error) else {
+            // The pool's own refusals (its circuit breaker tripped while the server was away).
+            return String(describing: type(of: error)).contains("ConnectionPoolError")
+        }
+        return state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("40")
+            || ["57P01", "57P02", "57P03", "57014", "55P03"].contains(state)
+    }
 }
