@@ -17,3 +17,5 @@ export CRM_BINARY
 # Belt and braces: no server a test started outlives the run.
 trap 'pkill -TERM -f "^$CRM_BINARY serve" || true; stop_test_postgres' EXIT
 swift test --skip-build "$@"
+# The fast subset of the fault suite, on a PostgreSQL cluster of its own (it stops and restarts it).
+CRM_BIN="$CRM_BINARY" bash Tests/Reliability/run.sh --quick
