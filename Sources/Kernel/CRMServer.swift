@@ -34,6 +34,9 @@ public struct CRMServer: Sendable {
 
     public func makeRouter() -> Router<CRMRequestContext> {
         let router = Router(context: CRMRequestContext.self)
+        let methodsServing: @Sendable (String) -> [HTTPRequest.Method] = { [documentation = services.documentation] in
+            documentation.methods(servingPath: $0)
+        }
         // Outermost first: every response, errors included, gets an id and the security headers.
         router.addMiddleware {
             SecurityHeadersMiddleware()
@@ -41,9 +44,10 @@ public struct CRMServer: Sendable {
             MetricsMiddleware<CRMRequestContext>()
             RequestLogMiddleware()
             AllowedOriginsMiddleware(origins: configuration.corsOrigins)
-            ProblemMiddleware(methodsServing: { [documentation = services.documentation] in documentation.methods(servingPath: $0) })
+            ProblemMiddleware(methodsServing: methodsServing)
             AuthMiddleware(
                 accessTokens: services.accessTokens, apiKeys: services.apiKeys, memberships: services.memberships,
+                methodsServing: methodsServing,
                 apiLimiter: RateLimiter(perMinute: configuration.rateLimitAPI))
         }
         ServiceRoutes(
@@ -66,7 +70,6 @@ public struct CRMServer: Sendable {
         InvitationRoutes(services: services).register(on: kernelRoutes)
         APIKeyRoutes(services: services).register(on: kernelRoutes)
         PluginRoutes(services: services).register(on: kernelRoutes)
-        SearchRoutes(services: services).register(on: kernelRoutes)
         TagRoutes(services: services).register(on: kernelRoutes)
         OpenAPIRoutes(services: services).register(on: kernelRoutes, router: router)
         for plugin in registry.plugins {
@@ -76,6 +79,7 @@ public struct CRMServer: Sendable {
             plugin.register(into: PluginRegistrar(
                 pluginID: plugin.manifest.id, routes: routes, services: services, background: background))
         }
+        SearchRoutes(services: services).register(on: kernelRoutes)
         return router
     }
 

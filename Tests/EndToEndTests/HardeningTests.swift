@@ -164,6 +164,40 @@ import Testing
         #expect(try await session.get("/contacts?q=%E2%82%AC").status == 200)
     }
 
+    /// What the fault review found answering 5xx or accepting what the document forbids.
+    @Test func reviewedFaultsAnswerAsDocumented() async throws {
+        let server = try await server()
+        let session = try await Session.register(on: server)
+        // An undeclared method: 405 with the path's methods, before any credential check.
+        let trace = try await HTTP.request(.TRACE, session.api + "/contacts", headers: ["Authorization": "Bearer not-a-token"])
+        #expect(trace.status == 405)
+        #expect(trace.json?["code"] == "method_not_allowed")
+        #expect(trace.header("Allow") == "GET, POST, HEAD")
+        let literal = try await HTTP.request(.PUT, session.api + "/invitations/accept", headers: session.auth)
+        #expect(literal.header("Allow") == "POST", "a literal segment wins over /invitations/:id")
+        #expect(try await HTTP.request(.GET, session.api + "/no-such-thing", headers: session.auth).status == 404)
+        // null where a typed body has no null.
+        #expect(try await session.send(.PUT, "/plugins/activities", ["enabled": .null]).status == 422)
+        let nullConfig = try await session.send(.PUT, "/plugins/activities", ["enabled": true, "config": .null])
+        #expect(nullConfig.status == 422)
+        #expect(nullConfig.json?["errors"]?.arrayValue?.first?["field"] == "config")
+        // A script saved, deleted and saved again under its name (versions went with it).
+        for _ in 0..<2 {
+            #expect(try await session.send(.PUT, "/scripts/again", ["source": "return {}"]).status == 201)
+            #expect(try await session.send(.DELETE, "/scripts/again").status == 204)
+        }
+        // A required field cannot be cleared; a stage position must be a number.
+        let activity = try await session.send(.POST, "/activities", ["type": "task", "subject": "Call"])
+        let activityID = try #require(activity.json?["id"]?.stringValue)
+        let cleared = try await session.send(.PATCH, "/activities/\(activityID)", ["type": .null], headers: ["If-Match": "\"9\""])
+        #expect(cleared.status == 422, "validation comes before the precondition")
+        let pipeline = try #require(try await session.get("/pipelines").json?["data"]?.arrayValue?.first?["id"]?.stringValue)
+        #expect(try await session.send(.PATCH, "/pipelines/\(pipeline)", ["stages": [["name": "A", "position": ["x": 1]]]]).status == 422)
+        #expect(try await session.send(.PATCH, "/pipelines/\(pipeline)", ["stages": [["name": "A", "kind": ["x": 1]]]]).status == 422)
+        #expect(try await session.get("/contacts?sort=").status == 400)
+        #expect(try await session.get("/search?q=%0C").status == 400)
+    }
+
     /// Property: whatever a client puts in the list parameters, the answer is a 200 or a 4xx.
     @Test func listParametersNeverAnswer5xx() async throws {
         let server = try await server()

@@ -112,7 +112,7 @@ public struct Session: Sendable {
 
 /// HTTP methods by name, so tests need not import NIOHTTP1.
 public enum HTTPMethodName: Sendable {
-    case GET, POST, PUT, PATCH, DELETE
+    case GET, POST, PUT, PATCH, DELETE, TRACE
 
     public var nio: HTTPMethod {
         switch self {
@@ -121,6 +121,7 @@ public enum HTTPMethodName: Sendable {
         case .PUT: return .PUT
         case .PATCH: return .PATCH
         case .DELETE: return .DELETE
+        case .TRACE: return .TRACE
         }
     }
 }

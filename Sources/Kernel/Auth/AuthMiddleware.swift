@@ -11,13 +11,22 @@ struct AuthMiddleware: RouterMiddleware {
     let accessTokens: AccessTokens
     let apiKeys: APIKeys
     let memberships: MembershipRoles
+    /// The methods a path is served with: a request no route serves is answered 404/405 by the
+    /// router whatever its credentials (a method is refused before a token).
+    let methodsServing: @Sendable (String) -> [HTTPRequest.Method]
     let apiLimiter: RateLimiter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         var decision: RateLimiter.Decision?
         if let header = request.headers[.authorization] {
-            let principal = try await authenticate(header)
+            let principal: Principal
+            do {
+                principal = try await authenticate(header)
+            } catch let error as APIError where error.code == .unauthorized {
+                guard methodsServing(request.uri.path).contains(request.method) else { return try await next(request, context) }
+                throw error
+            }
             context.principal = principal
             if context.logger.logLevel <= .info { context.logger[metadataKey: "actor"] = .string(principal.actorKey) }
             if apiLimiter.isEnabled {

@@ -51,21 +51,36 @@ public final class APIDocumentation: Sendable {
     /// `Allow`.
     public func methods(servingPath path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/")
+        // As the router does, a literal segment wins over a parameter (`/invitations/accept`
+        // is not `/invitations/:id`): only the most specific matching templates count.
+        var best: [Bool] = []
         var methods: [HTTPRequest.Method] = []
-        for route in routes where !methods.contains(route.method) {
-            if Self.matches(route.path.split(separator: "/"), segments) { methods.append(route.method) }
+        for route in routes {
+            guard let literals = Self.match(route.path.split(separator: "/"), segments) else { continue }
+            if literals.lexicographicallyPrecedes(best, by: { !$0 && $1 }) { continue }
+            if best.lexicographicallyPrecedes(literals, by: { !$0 && $1 }) || best.isEmpty && methods.isEmpty {
+                best = literals
+                methods = []
+            }
+            if !methods.contains(route.method) { methods.append(route.method) }
         }
         return methods
     }
 
-    static func matches(_ template: [Substring], _ segments: [Substring]) -> Bool {
+    /// For each template segment, whether it matched literally; nil when the path does not match.
+    static func match(_ template: [Substring], _ segments: [Substring]) -> [Bool]? {
+        var literals: [Bool] = []
         for (index, part) in template.enumerated() {
-            if part == "**" { return true }
-            guard index < segments.count else { return false }
-            if part.hasPrefix(":") || part.hasPrefix("{") || part == "*" { continue }
-            if part != segments[index] { return false }
+            if part == "**" { return literals }
+            guard index < segments.count else { return nil }
+            if part.hasPrefix(":") || part.hasPrefix("{") || part == "*" {
+                literals.append(false)
+                continue
+            }
+            guard part == segments[index] else { return nil }
+            literals.append(true)
         }
-        return template.count == segments.count
+        return template.count == segments.count ? literals : nil
     }
 
     /// The service routes outside `/api/v1` (health, metrics, the document and its page).

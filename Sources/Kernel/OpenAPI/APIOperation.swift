@@ -103,8 +103,8 @@ extension JSONSchema {
 /// Parameters and headers several routes share.
 public enum APIParameters {
     public static let ifMatch = OpenAPI.Parameter.header(
-        name: "If-Match", required: false, schema: .string(examples: ["\"3\""]),
-        description: "The `ETag` of the version you read; a stale one answers 412 `precondition_failed`.")
+        name: "If-Match", required: false, schema: .string(pattern: #"^\s*(\*|(W/)?"?[0-9]{1,9}"?)\s*$"#, examples: ["\"3\""]),
+        description: "The `ETag` of the version you read (or `*`); a stale one answers 412 `precondition_failed`.")
     public static let idempotencyKey = OpenAPI.Parameter.header(
         name: "Idempotency-Key", required: false, schema: .string(maxLength: 255),
         description: "Repeating a call with the same key and body returns the first response; another body → 409.")

@@ -34,8 +34,11 @@ enum EntityDocs {
         record["version"] = .integer(permissions: .readOnly, minimum: (1, exclusive: false))
         record["createdAt"] = .string(format: .dateTime, permissions: .readOnly)
         record["updatedAt"] = .string(format: .dateTime, permissions: .readOnly)
-        input["custom"] = APISchema.ref("\(name)CustomInput").required(false)
-        input["tags"] = JSONSchema.array(required: false, maxItems: 50, items: .string(maxLength: 50))
+        input["custom"] = APISchema.nullable(APISchema.ref("\(name)CustomInput")).required(false)
+        // null clears the tags, like any optional field.
+        input["tags"] = APISchema.nullable(JSONSchema.array(
+            maxItems: RecordInput.maxTags,
+            items: .string(minLength: 1, maxLength: RecordInput.maxTagLength, pattern: "^[^,]*[^,\\s][^,]*$"))).required(false)
         patch["custom"] = input["custom"]
         patch["tags"] = input["tags"]
 
@@ -75,23 +78,37 @@ enum EntityDocs {
         return .object(properties: properties, additionalProperties: .a(!forInput))
     }
 
-    /// `filter[field]=v` or `filter[field][op]=v` for every filterable field.
+    /// `filter[field]=v` or `filter[field][op]=v` for every filterable field, each with the
+    /// operators its type takes and values in its type's query form.
     static func filterSchema(_ schema: EntitySchema, custom: [CustomFieldDefinition]?) -> JSONSchema {
-        let operators: OrderedDictionary<String, JSONSchema> = [
-            "eq": .string(required: false), "ne": .string(required: false), "lt": .string(required: false),
-            "lte": .string(required: false), "gt": .string(required: false), "gte": .string(required: false),
-            "in": .string(required: false, description: "A comma-separated list."),
-            "contains": .string(required: false), "startsWith": .string(required: false),
-            "isNull": .string(required: false, allowedValues: ["true", "false"]),
-        ]
-        let condition = JSONSchema.one(
-            of: .string(description: "Equals."), .object(properties: operators, additionalProperties: .a(false)),
-            required: false)
-        var properties: OrderedDictionary<String, JSONSchema> = [:]
-        for field in ["id"] + schema.fields.map(\.name) + ["tags", "createdAt", "updatedAt"] {
-            properties[field] = condition
+        func condition(_ type: any FieldType, _ spec: FieldSpec, tags: Bool = false) -> JSONSchema {
+            let value = type.queryValueSchema(spec).required(false)
+            var operators: OrderedDictionary<String, JSONSchema> = ["eq": value]
+            if !tags { operators["ne"] = value }
+            operators["in"] = JSONSchema.string(required: false, description: "A comma-separated list of values.")
+            if !tags {
+                if type.orderedOperators { for op in ["lt", "lte", "gt", "gte"] { operators[op] = value } }
+                if type.textOperators {
+                    operators["contains"] = .string(required: false, maxLength: 200)
+                    operators["startsWith"] = .string(required: false, maxLength: 200)
+                }
+                operators["isNull"] = .string(required: false, allowedValues: ["true", "false"])
+            }
+            return JSONSchema.one(
+                of: type.queryValueSchema(spec).with(description: "Equals."),
+                .object(properties: operators, additionalProperties: .a(false)), required: false)
         }
-        for definition in custom ?? [] { properties["custom.\(definition.key)"] = condition }
+        var properties: OrderedDictionary<String, JSONSchema> = [:]
+        let id = FieldSpec("id", column: "id", ReferenceFieldType(schema.name))
+        properties["id"] = condition(id.type, id)
+        for field in schema.fields { properties[field.name] = condition(field.type, field) }
+        let tag = FieldSpec("tags", column: "tags", TextFieldType())
+        properties["tags"] = condition(tag.type, tag, tags: true)
+        for name in ["createdAt", "updatedAt"] {
+            let spec = FieldSpec(name, column: name, DateTimeFieldType())
+            properties[name] = condition(spec.type, spec)
+        }
+        for definition in custom ?? [] { properties["custom.\(definition.key)"] = condition(definition.spec.type, definition.spec) }
         return .object(
             description: "Filters: `filter[field]=value` (equals) or `filter[field][op]=value`; custom fields as `filter[custom.key]`.",
             properties: properties, additionalProperties: .a(custom == nil))

@@ -17,6 +17,27 @@ extension FieldType {
     }
 }
 
+extension FieldType {
+    /// A filter value of this type as it is written in a query string (`filter[field]=…`):
+    /// text with the format or pattern `filterValue` accepts.
+    public func queryValueSchema(_ field: FieldSpec) -> JSONSchema {
+        switch self {
+        case is ReferenceFieldType, is ReferenceListFieldType: return .string(format: .uuid)
+        case is DateTimeFieldType: return .string(format: .dateTime)
+        case is DateFieldType: return .string(format: .date)
+        case is SelectFieldType, is MultiSelectFieldType:
+            return .string(allowedValues: field.options?.map { AnyCodable($0) })
+        default: break
+        }
+        switch jsonType {
+        case "integer": return .string(pattern: "^-?[0-9]{1,15}$")
+        case "number": return .string(pattern: "^-?[0-9]{1,15}(\\.[0-9]{1,6})?$")
+        case "boolean": return .string(allowedValues: ["true", "false"])
+        default: return .string(maxLength: 200)
+        }
+    }
+}
+
 extension EmailFieldType {
     public func jsonSchema(_ field: FieldSpec) -> JSONSchema { .string(format: .email, maxLength: 254) }
 }

@@ -40,6 +40,11 @@ struct RecordInput {
                 continue
             }
             if value.isNull {
+                // A required field cannot be cleared (PATCH) or left empty (PUT, reported above).
+                if field.required {
+                    if mode == .patch { errors.append(FieldError(field: key, code: "required", message: "is required and cannot be cleared")) }
+                    continue
+                }
                 record[key] = .null
                 continue
             }

@@ -79,7 +79,7 @@ public struct RecordQuery: Sendable {
             case "sort":
                 query.sort = try parseSort(value, schema: schema, custom: custom)
             case "q":
-                let trimmed = value.trimmingCharacters(in: .whitespaces)
+                let trimmed = value.trimmed
                 guard trimmed.count <= 200 else { throw APIError.badRequest("q is limited to 200 characters") }
                 query.text = trimmed.isEmpty ? nil : trimmed.lowercased()
             case "includeTotal":
@@ -97,7 +97,7 @@ public struct RecordQuery: Sendable {
     }
 
     static func parseSort(_ text: String, schema: EntitySchema, custom: [CustomFieldDefinition]) throws -> [SortKey] {
-        try text.split(separator: ",").map { part in
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
             let descending = part.hasPrefix("-")
             let name = String(descending ? part.dropFirst() : part)
             guard let member = member(name, in: schema, custom: custom), !(member.type is ReferenceListFieldType),

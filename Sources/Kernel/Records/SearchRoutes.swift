@@ -8,16 +8,21 @@ import PostgresNIO
 struct SearchRoutes {
     let services: KernelServices
 
+    /// Registered after the plugins, so that the document can name their entities.
     func register(on routes: APIRoutes) {
+        let names = services.schemas.all.map(\.name).joined(separator: "|")
+        let typesPattern = "^(\(names))(,(\(names)))*$"
         let routes = routes.tagged("search")
         routes.get("/search", requires: .recordsRead, doc: APIOperation(
             "search", "Search records of every type",
             description: "Case-insensitive text search across the entities of the organization's enabled plugins, best match first.",
             response: APISchema.list(of: APISchema.ref("SearchResult")),
             parameters: [
-                APIParameters.query("q", .string(minLength: 1, maxLength: 200), "The text to find (1–200 characters).", required: true),
                 APIParameters.query(
-                    "types", .string(examples: ["contacts,deals"]),
+                    "q", .string(minLength: 1, maxLength: 200, pattern: "\\S"), "The text to find (1–200 characters, not only spaces).",
+                    required: true),
+                APIParameters.query(
+                    "types", .string(pattern: typesPattern, examples: ["contacts,deals"]),
                     "Comma-separated entity names to search (default: all enabled); an unknown name → 400."),
                 APIParameters.limit,
             ],
@@ -29,7 +34,7 @@ struct SearchRoutes {
 
     func search(_ request: Request, _ principal: Principal) async throws -> Response {
         let parameters = request.uri.queryParameters
-        guard let q = parameters.get("q")?.trimmingCharacters(in: .whitespaces).lowercased(), !q.isEmpty, q.count <= 200 else {
+        guard let q = parameters.get("q")?.trimmed.lowercased(), !q.isEmpty, q.count <= 200 else {
             throw APIError.badRequest("q is required (1-200 characters)")
         }
         let limit = try RecordResponse.limit(request)

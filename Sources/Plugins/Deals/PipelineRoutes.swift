@@ -64,6 +64,8 @@ struct PipelineRoutes {
     /// Renames and/or replaces the stage list: stages with an `id` are kept (and updated), new
     /// ones are added, missing ones are removed unless live deals are in them (409).
     func update(_ org: UUID, _ id: UUID, name: String?, stages: [Pipelines.Stage]?, on connection: PostgresConnection) async throws -> Pipelines.Pipeline {
+        // One change of a pipeline at a time: two at once would both see a new stage id as free.
+        try await connection.query("SELECT 1 FROM pipelines WHERE org_id = \(org) AND id = \(id) FOR UPDATE", logger: logger)
         let current = try await pipelines.one(org, id, on: connection)
         if let name {
             try await connection.query("UPDATE pipelines SET name = \(name), updated_at = now() WHERE org_id = \(org) AND id = \(id)", logger: logger)
@@ -155,7 +157,12 @@ struct PipelineRoutes {
                             errors.append(FieldError(field: "\(field).probability", code: "invalid", message: "must be an integer from 0 to 100"))
                         }
                     }
-                    let kind = stage["kind"]?.stringValue ?? "open"
+                    // Positions follow the array; a `position` sent along must at least be one.
+                    switch stage["position"] {
+                    case nil, .int?: break
+                    default: errors.append(FieldError(field: "\(field).position", code: "invalid_type", message: "must be an integer"))
+                    }
+                    let kind = stage["kind"].map { $0.stringValue ?? "" } ?? "open"
                     if !["open", "won", "lost"].contains(kind) {
                         errors.append(FieldError(field: "\(field).kind", code: "invalid_option", message: "must be open, won or lost"))
                     }

@@ -47,11 +47,16 @@ struct Pipelines: Sendable {
     }
 
     func insert(_ stage: Stage, pipeline: UUID, org: UUID, on connection: PostgresConnection) async throws {
-        try await connection.query(
-            """
-            INSERT INTO stages (org_id, id, pipeline_id, name, position, probability, kind)
-            VALUES (\(org), \(UUID(text: stage.id) ?? UUID()), \(pipeline), \(stage.name), \(stage.position), \(stage.probability), \(stage.kind))
-            """, logger: logger)
+        do {
+            try await connection.query(
+                """
+                INSERT INTO stages (org_id, id, pipeline_id, name, position, probability, kind)
+                VALUES (\(org), \(UUID(text: stage.id) ?? UUID()), \(pipeline), \(stage.name), \(stage.position), \(stage.probability), \(stage.kind))
+                """, logger: logger)
+        } catch where SQLState.isUniqueViolation(error) {
+            // A client-chosen id that another stage of the organization has (taken meanwhile).
+            throw APIError.validation([FieldError(field: "stages", code: "invalid_reference", message: "stage id \(stage.id) is already used")])
+        }
     }
 
     /// Every pipeline, in position order, with its stages in position order.
