@@ -87,7 +87,7 @@ public struct CRMServer: Sendable {
         let startup = StartupService(
             migrator: Migrator(client: database.client, logger: logger),
             sets: Self.migrationSets(for: registry),
-            readiness: readiness)
+            readiness: readiness, checkDurability: configuration.mode == .production)
         let changes = services.tenantChanges
         let listener = TenantChangeListener(
             database: database, states: services.pluginStates, memberships: services.memberships

@@ -91,6 +91,24 @@ import Testing
         #expect(process.output.contains("BYPASSRLS"), "\(process.output)")
     }
 
+    @Test func productionWarnsWhenPostgreSQLDoesNotMakeWritesDurable() async throws {
+        // The test cluster runs with fsync and synchronous_commit off (for speed).
+        let database = try await TestDatabase.create()
+        let secret = String(repeating: "p", count: 40)
+        let server = try await ServerProcess.serve(databaseURL: database.appURLString, extraEnvironment: [
+            "CRM_ENV": "production", "JWT_SECRET": secret, "JWT_REFRESH_SECRET": secret, "LOG_FORMAT": "text",
+        ])
+        try await server.waitUntilReady()
+        #expect(server.output.contains("fsync=off"), "\(server.output.suffix(2000))")
+        #expect(server.output.contains("synchronous_commit=off"))
+        try await server.stop()
+        // Development stays quiet about it.
+        let quiet = try await ServerProcess.serve(databaseURL: database.appURLString)
+        try await quiet.waitUntilReady()
+        #expect(!quiet.output.contains("fsync=off"))
+        try await quiet.stop()
+    }
+
     // MARK: Bad input is a 4xx, never a 500
 
     @Test func forgedEditedAndForeignCursorsAre400() async throws {

@@ -8,15 +8,23 @@ public struct StartupService: Service {
     let migrator: Migrator
     let sets: [MigrationSet]
     let readiness: Readiness
+    /// In production, a warning at start for settings that weaken durability.
+    let checkDurability: Bool
 
-    public init(migrator: Migrator, sets: [MigrationSet], readiness: Readiness) {
+    public init(migrator: Migrator, sets: [MigrationSet], readiness: Readiness, checkDurability: Bool = false) {
         self.migrator = migrator
         self.sets = sets
         self.readiness = readiness
+        self.checkDurability = checkDurability
     }
 
     public func run() async throws {
-        try await DatabaseRoleCheck.refuseUnsafeRole(migrator.client, logger: migrator.logger)
+        try await DatabaseChecks.refuseUnsafeRole(migrator.client, logger: migrator.logger)
+        if checkDurability {
+            for warning in try await DatabaseChecks.durabilityWarnings(migrator.client, logger: migrator.logger) {
+                migrator.logger.warning("\(warning)")
+            }
+        }
         try await migrator.migrate(sets)
         readiness.markMigrated()
         // Stay alive until shutdown: a service that returns early ends the group.
