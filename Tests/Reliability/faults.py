@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -167,6 +166,29 @@ class Tenant:
                        timeout=timeout, connection=connection)
 
 
+def fresh(**env):
+    """A new database, a server on it (ready) and a tenant of it."""
+    db = Database()
+    server = Server(db, **env)
+    server.wait_ready()
+    return db, server, Tenant(server)
+
+
+class Creates:
+    """Client work: POST /contacts with body(index), remembering the ids acknowledged."""
+
+    def __init__(self, server, tenant, body):
+        self.port, self.tenant, self.body = server.port, tenant, body
+        self.acked, self.lock = [], threading.Lock()
+
+    def __call__(self, index, conn):
+        code, answer = self.tenant.call("POST", "/contacts", self.body(index), connection=conn)
+        if code == 201:
+            with self.lock:
+                self.acked.append(answer["id"])
+        return code != 0
+
+
 def run_clients(count, until, work):
     """`count` threads calling work(index, connection) until `until()`; each keeps one keep-alive
     connection (re-made after a failure)."""
@@ -206,10 +228,7 @@ def pg_ctl(action, mode="fast"):
 
 def kill9_idempotent_creates():
     """kill -9 during concurrent creates with Idempotency-Key; every key re-sent after the restart."""
-    db = Database()
-    server = Server(db)
-    server.wait_ready()
-    tenant = Tenant(server)
+    db, server, tenant = fresh()
     sent, acked = {}, {}
     lock = threading.Lock()
     stop = threading.Event()
@@ -265,27 +284,14 @@ end } }
 
 def kill9_workflows():
     """kill -9 while workflow jobs run; after the restart each contact has exactly one follow-up."""
-    db = Database()
-    server = Server(db)
-    server.wait_ready()
-    tenant = Tenant(server)
+    db, server, tenant = fresh()
     code, answer = tenant.call("PUT", "/scripts/follow-up", {"source": FOLLOW_UP})
     if code not in (200, 201):
         raise RuntimeError(f"script: {code} {answer}")
-    acked = []
-    lock = threading.Lock()
+    creates = Creates(server, tenant, lambda index: {"lastName": f"W{index}-{uuid.uuid4().hex[:6]}"})
+    acked = creates.acked
     stop = threading.Event()
-
-    class Work:
-        port = server.port
-
-        def __call__(self, index, conn):
-            code, answer = tenant.call("POST", "/contacts", {"lastName": f"W{index}-{uuid.uuid4().hex[:6]}"}, connection=conn)
-            if code == 201:
-                with lock:
-                    acked.append(answer["id"])
-            return code != 0
-    threads = run_clients(8, stop.is_set, Work())
+    threads = run_clients(8, stop.is_set, creates)
     time.sleep(size(3.0, 1.5))
     server.kill9()
     stop.set()
@@ -323,10 +329,7 @@ def kill9_workflows():
 def db_restart(mode):
     """PostgreSQL stopped for 3 s under 8 clients of traffic, then started again."""
     def scenario():
-        db = Database()
-        server = Server(db)
-        server.wait_ready()
-        tenant = Tenant(server)
+        db, server, tenant = fresh()
         statuses = {}
         lock = threading.Lock()
         stop = threading.Event()
@@ -389,10 +392,7 @@ def db_restart(mode):
 
 def slow_database():
     """A row lock held for 10 s on a hot record: writes to it give up with 503, others are served."""
-    db = Database()
-    server = Server(db, DATABASE_LOCK_TIMEOUT_MS=1000, DATABASE_STATEMENT_TIMEOUT_MS=3000)
-    server.wait_ready()
-    tenant = Tenant(server)
+    db, server, tenant = fresh(DATABASE_LOCK_TIMEOUT_MS=1000, DATABASE_STATEMENT_TIMEOUT_MS=3000)
     hot = tenant.call("POST", "/contacts", {"lastName": "Hot"})[1]["id"]
     cold = tenant.call("POST", "/contacts", {"lastName": "Cold"})[1]["id"]
     holder = subprocess.Popen(["psql", "-q", db.admin_url, "-c",
@@ -444,10 +444,7 @@ def slow_database():
 
 def disk_full():
     """Writes failing the way a full disk fails them (SQLSTATE 53100) answer 503, not 500."""
-    db = Database()
-    server = Server(db)
-    server.wait_ready()
-    tenant = Tenant(server)
+    db, server, tenant = fresh()
     db.sql("""CREATE FUNCTION fault_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
               BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$;
               CREATE TRIGGER fault_disk_full BEFORE INSERT OR UPDATE ON contacts FOR EACH ROW EXECUTE FUNCTION fault_disk_full();""")
@@ -475,11 +472,8 @@ def disk_full():
 
 def slow_clients():
     """Idle keep-alive connections and slowloris clients: closed after the idle timeout; others served."""
-    db = Database()
     timeout = 3
-    server = Server(db, HTTP_IDLE_TIMEOUT_SECONDS=timeout)
-    server.wait_ready()
-    tenant = Tenant(server)
+    db, server, tenant = fresh(HTTP_IDLE_TIMEOUT_SECONDS=timeout)
     contact = tenant.call("POST", "/contacts", {"lastName": "Busy"})[1]["id"]
     idle_count, loris_count = size(1000, 200), size(200, 50)
 
@@ -548,24 +542,11 @@ def slow_clients():
 
 def sigterm_during_creates():
     """SIGTERM during steady creates: the process ends soon, every acknowledged create is stored."""
-    db = Database()
-    server = Server(db)
-    server.wait_ready()
-    tenant = Tenant(server)
-    acked = []
-    lock = threading.Lock()
+    db, server, tenant = fresh()
+    creates = Creates(server, tenant, lambda index: {"lastName": "Term"})
+    acked = creates.acked
     stop = threading.Event()
-
-    class Work:
-        port = server.port
-
-        def __call__(self, index, conn):
-            code, answer = tenant.call("POST", "/contacts", {"lastName": "Term"}, connection=conn)
-            if code == 201:
-                with lock:
-                    acked.append(answer["id"])
-            return code != 0
-    threads = run_clients(8, stop.is_set, Work())
+    threads = run_clients(8, stop.is_set, creates)
     time.sleep(size(2, 1))
     exit_after = server.terminate()
     stop.set()
