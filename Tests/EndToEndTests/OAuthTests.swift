@@ -169,6 +169,16 @@ final class FakeGitHub: Sendable {
         }
     }
 
+    @Test func providersListsTheConfiguredOnes() async throws {
+        try await withGitHub { _, server in
+            let offered = try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/providers")
+            #expect(offered.status == 200)
+            #expect(offered.json == ["data": [["id": "github", "name": "GitHub"]]])
+        }
+        let plain = try await SharedServer.shared.server()
+        #expect(try await HTTP.request(.GET, plain.baseURL + "/api/v1/auth/providers").json == ["data": []])
+    }
+
     @Test func anUnconfiguredProviderIsNotOffered() async throws {
         let server = try await SharedServer.shared.server()
         #expect(try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/oauth/google").status == 404)

@@ -15,13 +15,35 @@ struct OAuthRoutes {
 
     func register(on routes: APIRoutes) {
         let routes = routes.tagged("auth")
+        routes.anonymous("/auth/providers", .get, doc: Self.providersDoc) { _, _ in
+            let offered = Self.names.filter { services.configuration.oauthProviders[$0.id] != nil }
+            return try JSONResponse.make(.ok, DataEnvelope(offered))
+        }
         routes.anonymous("/auth/oauth/:provider", .get, doc: Self.startDoc) { _, context in try await start(context) }
         routes.anonymous("/auth/oauth/:provider/callback", .get, doc: Self.callbackDoc) { request, context in
             try await callback(request, context)
         }
     }
 
+    struct ProviderView: Encodable, Sendable {
+        let id: String
+        let name: String
+    }
+
+    /// The providers this server knows, in the order a sign-in page shows them.
+    static let names = [ProviderView(id: "google", name: "Google"), ProviderView(id: "github", name: "GitHub")]
+
     // MARK: - Documentation
+
+    static var providersDoc: APIOperation {
+        let provider = JSONSchema.object(properties: [
+            "id": .string(allowedValues: ["google", "github"]), "name": .string(examples: ["GitHub"]),
+        ])
+        return APIOperation(
+            "listAuthProviders", "The identity providers this server offers",
+            description: "Those whose client id and secret are both configured; `{data: []}` when none is.",
+            response: APISchema.list(of: provider), errors: [429])
+    }
 
     static var providerParameter: OpenAPI.Parameter {
         .path(
