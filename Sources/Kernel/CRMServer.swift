@@ -71,6 +71,7 @@ public struct CRMServer: Sendable {
         APIKeyRoutes(services: services).register(on: kernelRoutes)
         PluginRoutes(services: services).register(on: kernelRoutes)
         TagRoutes(services: services).register(on: kernelRoutes)
+        InsightRoutes(services: services).register(on: kernelRoutes)
         OpenAPIRoutes(services: services).register(on: kernelRoutes, router: router)
         for plugin in registry.plugins {
             let routes = APIRoutes(

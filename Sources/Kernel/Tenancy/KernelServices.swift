@@ -31,6 +31,8 @@ public struct KernelServices: Sendable {
     public let externalPlugins = ExternalPlugins()
     /// Work when a tenant enables an external plugin (its custom fields), in that transaction.
     public let pluginEnabled = PluginEnabledHandlers()
+    /// What plugins add to `GET /insights/summary`.
+    public let insights = InsightFigures()
     /// The routes and schemas the OpenAPI document is built from.
     public let documentation = APIDocumentation()
     /// Set once migrations are done; background work waits for it.

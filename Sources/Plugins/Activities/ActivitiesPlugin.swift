@@ -14,10 +14,11 @@ public struct ActivitiesPlugin: CRMPlugin {
         permissions: ["activities.read", "activities.write"],
         entities: ["activities"])
 
-    public var migrations: [Migration] { [ActivitiesMigrations.table] }
+    public var migrations: [Migration] { [ActivitiesMigrations.table, ActivityInsightsMigrations.indexes] }
 
     public func register(into registrar: PluginRegistrar) {
         registrar.entity(ActivitySchema.schema)
+        ActivityInsights(services: registrar.services).register(into: registrar)
         let records = registrar.services.records
         registrar.routes.post("/activities/:id/complete", requires: .declared("activities.write"), doc: Self.completeDoc) { request, context, principal in
             let stored = try await records.update(

@@ -48,4 +48,12 @@ enum DealsMigrations {
         "CREATE INDEX deal_stage_history_deal ON deal_stage_history (org_id, deal_id, entered_at)",
     ].joined(separator: ";\n") + ";\n"
         + ["pipelines", "stages", "deal_stage_history"].map(KernelMigrations.tenantIsolation).joined(separator: "\n"))
+
+    /// What the insights read (`DealInsights`): live deals by status and currency, each deal's
+    /// current stage entry, and the entries of a stage.
+    static let insights = Migration("0002_insights", """
+        CREATE INDEX deals_status ON deals (org_id, status, currency) WHERE deleted_at IS NULL;
+        CREATE INDEX deal_stage_history_current ON deal_stage_history (org_id, deal_id) WHERE left_at IS NULL;
+        CREATE INDEX deal_stage_history_stage ON deal_stage_history (org_id, stage_id);
+        """)
 }

@@ -11,7 +11,7 @@ public struct DealsPlugin: CRMPlugin {
         permissions: ["deals.read", "deals.write"],
         entities: ["pipelines", "deals"])
 
-    public var migrations: [Migration] { [DealsMigrations.tables] }
+    public var migrations: [Migration] { [DealsMigrations.tables, DealsMigrations.insights] }
 
     public func register(into registrar: PluginRegistrar) {
         registrar.entity(DealSchema.schema)
@@ -29,5 +29,6 @@ public struct DealsPlugin: CRMPlugin {
         }
         PipelineRoutes(services: registrar.services, pipelines: pipelines).register(on: registrar.routes)
         DealMoveRoute(services: registrar.services).register(on: registrar.routes)
+        DealInsights(services: registrar.services, pipelines: pipelines).register(into: registrar)
     }
 }
