@@ -87,8 +87,10 @@ final class FakeGitHub: Sendable {
     }
 
     /// Follows the CRM's redirect as the provider would: approves with a code for `email`.
-    func authorize(_ fake: FakeGitHub, _ server: ServerProcess, email: String, subject: Int) async throws -> (code: String, state: String) {
-        let start = try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/oauth/github")
+    func authorize(
+        _ fake: FakeGitHub, _ server: ServerProcess, email: String, subject: Int, returnTo: String? = nil
+    ) async throws -> (code: String, state: String) {
+        let start = try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/oauth/github" + (returnTo.map { "?returnTo=\($0)" } ?? ""))
         #expect(start.status == 302)
         let location = try #require(start.header("Location").flatMap { URLComponents(string: $0) })
         let query = Dictionary(uniqueKeysWithValues: (location.queryItems ?? []).map { ($0.name, $0.value ?? "") })
@@ -145,6 +147,38 @@ final class FakeGitHub: Sendable {
             // Neither the code nor the state reached the log.
             #expect(!server.output.contains(first.code) && !server.output.contains(first.state))
             #expect(server.output.contains("/api/v1/auth/oauth/github/callback"))
+        }
+    }
+
+    @Test func aSignInStartedWithReturnToLandsThereWithTheTokensInTheFragment() async throws {
+        try await withGitHub { fake, server in
+            let email = "return-\(UUID().uuidString.prefix(6).lowercased())@example.com"
+            let (code, state) = try await authorize(fake, server, email: email, subject: 7101, returnTo: "/admin/oauth")
+            let callback = try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/oauth/github/callback?code=\(code)&state=\(state)")
+            #expect(callback.status == 302)
+            #expect(callback.header("Cache-Control") == "no-store")
+            let location = try #require(callback.header("Location"))
+            #expect(location.hasPrefix("/admin/oauth#accessToken="), "\(location)")
+            let fragment = Dictionary(uniqueKeysWithValues: location.split(separator: "#")[1].split(separator: "&").map {
+                let pair = $0.split(separator: "=", maxSplits: 1)
+                return (String(pair[0]), String(pair[1]))
+            })
+            #expect(fragment["expiresIn"] == "900")
+            let me = try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/me", headers: ["Authorization": "Bearer \(fragment["accessToken"] ?? "")"])
+            #expect(me.status == 200)
+            #expect(!server.output.contains(fragment["accessToken"] ?? "-"))
+
+            // A refusal at the provider lands there too, with the problem's code.
+            let (_, deniedState) = try await authorize(fake, server, email: email, subject: 7101, returnTo: "/admin/oauth")
+            let denied = try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/oauth/github/callback?error=access_denied&state=\(deniedState)")
+            #expect(denied.status == 302)
+            #expect(denied.header("Location") == "/admin/oauth#error=bad_request")
+
+            // Only a path on this server.
+            for evil in ["//evil.example/x", "https://evil.example/", "/\\evil.example", "admin", "/a%23b"] {
+                let start = try await HTTP.request(.GET, server.baseURL + "/api/v1/auth/oauth/github?returnTo=\(evil)")
+                #expect(start.status == 400, "\(evil)")
+            }
         }
     }
 

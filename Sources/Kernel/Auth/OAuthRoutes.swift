@@ -19,7 +19,7 @@ struct OAuthRoutes {
             let offered = Self.names.filter { services.configuration.oauthProviders[$0.id] != nil }
             return try JSONResponse.make(.ok, DataEnvelope(offered))
         }
-        routes.anonymous("/auth/oauth/:provider", .get, doc: Self.startDoc) { _, context in try await start(context) }
+        routes.anonymous("/auth/oauth/:provider", .get, doc: Self.startDoc) { request, context in try await start(request, context) }
         routes.anonymous("/auth/oauth/:provider/callback", .get, doc: Self.callbackDoc) { request, context in
             try await callback(request, context)
         }
@@ -59,13 +59,22 @@ struct OAuthRoutes {
                 (10 minutes) and a PKCE `code_challenge` (S256). The provider sends the browser back to \
                 `/api/v1/auth/oauth/{provider}/callback`.
                 """,
-            status: 302, response: nil, responseHeaders: ["Location"], parameters: [providerParameter], errors: [429])
+            status: 302, response: nil, responseHeaders: ["Location"],
+            parameters: [
+                providerParameter,
+                APIParameters.query(
+                    "returnTo", .string(maxLength: 512, pattern: "^/[^/\\\\#][!-~]*$|^/$"),
+                    "A path on this server (e.g. `/admin/oauth`) the callback then redirects to, with the tokens — or `error=<code>` — in the URL fragment; anything else → 400."),
+            ],
+            errors: [400, 429])
     }
 
     static var callbackDoc: APIOperation {
         APIOperation(
             "oauthCallback", "Finish signing in with an identity provider",
             description: """
+                With a `returnTo` given to the start, answers 302 to `returnTo#accessToken=…&refreshToken=…&expiresIn=900` \
+                (or `returnTo#error=<code>`) instead of the JSON below. \
                 Exchanges the code and answers a token pair for the user's oldest membership: the user with this \
                 identity, else the one with the provider's verified email (now linked) when that account's email was \
                 itself proven by a provider sign-in, else a new user owning a new organization. An account registered \
@@ -92,8 +101,25 @@ struct OAuthRoutes {
             redirectURI: "\(services.configuration.publicURL)/api/v1/auth/oauth/\(id)/callback")
     }
 
-    func start(_ context: CRMRequestContext) async throws -> Response {
+    /// A `returnTo` is a path on this server: one `/`, then no second `/` or `\` (those would make
+    /// it another host), printable ASCII, at most 512 bytes. Anything else could send the tokens
+    /// to another site.
+    static func returnPath(_ raw: String) -> String? {
+        guard raw.utf8.count <= 512, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.hasPrefix("/\\"),
+            raw.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "#") })
+        else { return nil }
+        return raw
+    }
+
+    func start(_ request: Request, _ context: CRMRequestContext) async throws -> Response {
         let provider = try provider(context)
+        var returnTo: String?
+        if let raw = request.uri.queryParameters.get("returnTo") {
+            guard let path = Self.returnPath(String(raw)) else {
+                throw APIError.badRequest("returnTo must be a path on this server, such as /admin/oauth")
+            }
+            returnTo = path
+        }
         let state = SecretToken.generate()
         let verifier = SecretToken.generate()
         let challenge = Base64URL.encode(SHA256.hash(data: Data(verifier.utf8)))
@@ -102,8 +128,8 @@ struct OAuthRoutes {
             try await connection.query("DELETE FROM oauth_states WHERE expires_at < now()", logger: logger)
             try await connection.query(
                 """
-                INSERT INTO oauth_states (state_hash, provider, code_verifier, expires_at)
-                VALUES (\(SecretToken.digest(state)), \(provider.id), \(verifier), \(expires))
+                INSERT INTO oauth_states (state_hash, provider, code_verifier, expires_at, return_to)
+                VALUES (\(SecretToken.digest(state)), \(provider.id), \(verifier), \(expires), \(returnTo))
                 """, logger: logger)
         }
         return Response(
@@ -114,34 +140,49 @@ struct OAuthRoutes {
     func callback(_ request: Request, _ context: CRMRequestContext) async throws -> Response {
         let provider = try provider(context)
         let query = request.uri.queryParameters
-        if let error = query.get("error") {
-            throw APIError.badRequest("the \(provider.id) sign-in was not completed: \(error.prefix(100))")
-        }
-        guard let state = query.get("state"), state.utf8.count <= 256, let code = query.get("code"), code.utf8.count <= 2048 else {
+        guard let state = query.get("state"), state.utf8.count <= 256 else {
             throw APIError.badRequest("code and state are required")
         }
         // Single use: the state row is deleted whether or not it is still valid.
-        let verifier = try await services.database.withScope(.none) { connection -> String? in
+        let stored = try await services.database.withScope(.none) { connection -> (verifier: String?, returnTo: String?)? in
             let rows = try await connection.query(
                 """
-                DELETE FROM oauth_states WHERE state_hash = \(SecretToken.digest(state)) AND provider = \(provider.id)
-                RETURNING code_verifier, expires_at > now()
+                DELETE FROM oauth_states WHERE state_hash = \(SecretToken.digest(String(state))) AND provider = \(provider.id)
+                RETURNING code_verifier, expires_at > now(), return_to
                 """, logger: logger)
-            for try await (verifier, live) in rows.decode((String, Bool).self) { return live ? verifier : nil }
+            for try await (verifier, live, returnTo) in rows.decode((String, Bool, String?).self) { return (live ? verifier : nil, returnTo) }
             return nil
         }
-        guard let verifier else { throw APIError.badRequest("unknown, used or expired state") }
+        let returnTo = stored?.returnTo
+        do {
+            if let error = query.get("error") {
+                throw APIError.badRequest("the \(provider.id) sign-in was not completed: \(error.prefix(100))")
+            }
+            guard let code = query.get("code"), code.utf8.count <= 2048 else { throw APIError.badRequest("code and state are required") }
+            guard let verifier = stored?.verifier else { throw APIError.badRequest("unknown, used or expired state") }
+            let pair = try await signIn(provider, code: String(code), verifier: verifier)
+            guard let returnTo else { return try JSONResponse.secret(.ok, pair) }
+            // Tokens in the fragment: browsers never send it to a server, so no log or proxy sees it.
+            let fragment = "accessToken=\(pair.accessToken)&refreshToken=\(pair.refreshToken)&expiresIn=\(pair.expiresIn)"
+            return Response(status: .found, headers: [.location: "\(returnTo)#\(fragment)", .cacheControl: "no-store"])
+        } catch let error as APIError {
+            guard let returnTo else { throw error }
+            return Response(status: .found, headers: [.location: "\(returnTo)#error=\(error.code.rawValue)", .cacheControl: "no-store"])
+        }
+    }
+
+    /// The token pair of the provider's user (linked or created), for their oldest membership.
+    func signIn(_ provider: OAuthProvider, code: String, verifier: String) async throws -> TokenPairView {
         let token = try await provider.exchange(code: code, verifier: verifier)
         let profile = try await provider.profile(accessToken: token)
         let userID = try await linkOrCreateUser(profile, provider: provider.id)
-        let pair = try await services.database.transaction(TenantScope(userID: userID)) { connection in
+        return try await services.database.transaction(TenantScope(userID: userID)) { connection in
             let organizations = try await services.memberships(of: userID, on: connection)
             guard let organization = organizations.first, let role = organization.role.flatMap(Role.init(rawValue:)),
                 let user = try await services.user(userID, on: connection)
             else { throw APIError.forbidden("this account belongs to no organization") }
             return try await services.tokenPair(user: user, organization: organization, role: role, on: connection)
         }
-        return try JSONResponse.secret(.ok, pair)
     }
 
     /// The user of this identity; else the user with this email, now linked, if that account's

@@ -6,7 +6,7 @@
 /// tokens and OAuth state belong to people, not to one tenant: they are global tables
 /// (reference tables on Citus) that queries reach only by unguessable keys or the user's id.
 public enum KernelMigrations {
-    static let all: [Migration] = [tenancy, records, membershipChanges, invitations]
+    static let all: [Migration] = [tenancy, records, membershipChanges, invitations, oauthReturnTo]
 
     static let tenancy = Migration("0001_tenancy_auth", """
         CREATE FUNCTION crm_current_org() RETURNS uuid LANGUAGE sql STABLE
@@ -191,6 +191,11 @@ public enum KernelMigrations {
         CREATE INDEX invitations_pending ON invitations (org_id, email) WHERE accepted_at IS NULL AND revoked_at IS NULL;
         CREATE INDEX invitations_recent ON invitations (org_id, created_at DESC, id DESC);
         \(tenantIsolation("invitations"))
+        """)
+
+    /// Where an OAuth sign-in started with `returnTo` lands (a path on this server).
+    static let oauthReturnTo = Migration("0005_oauth_return_to", """
+        ALTER TABLE oauth_states ADD COLUMN return_to text;
         """)
 
     /// Frozen once released: migrations that called it are checksummed, so a change here
