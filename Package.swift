@@ -79,10 +79,34 @@ let package = Package(
         .target(name: "Deals", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Deals", swiftSettings: strict),
         .target(name: "Activities", dependencies: ["Kernel", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/Activities", swiftSettings: strict),
         .target(name: "CustomFields", dependencies: ["Kernel", "Scripting", .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio")], path: "Sources/Plugins/CustomFields", swiftSettings: strict),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // The admin console: its assets are compiled in from this target only.
+        .target(
+            name: "AdminUI",
+            dependencies: [
+                "Kernel", "CZlib",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/AdminUI",
+            exclude: ["Assets/VENDORED.md", "Assets/LICENSE-preact-htm"],
+            resources: [
+                .embedInCode("Assets/index.html"),
+                .embedInCode("Assets/app.css"),
+                .embedInCode("Assets/app.js"),
+                .embedInCode("Assets/api.js"),
+                .embedInCode("Assets/router.js"),
+                .embedInCode("Assets/ui.js"),
+                .embedInCode("Assets/sign-in.js"),
+                .embedInCode("Assets/dashboard.js"),
+                .embedInCode("Assets/preact-htm.js"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "Host",
             dependencies: [
-                "Kernel", "Scripting", "Contacts", "Deals", "Activities", "CustomFields",
+                "Kernel", "Scripting", "Contacts", "Deals", "Activities", "CustomFields", "AdminUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

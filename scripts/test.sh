@@ -19,3 +19,5 @@ trap 'pkill -TERM -f "^$CRM_BINARY serve" || true; stop_test_postgres' EXIT
 swift test --skip-build "$@"
 # The fast subset of the fault suite, on a PostgreSQL cluster of its own (it stops and restarts it).
 CRM_BIN="$CRM_BINARY" bash Tests/Reliability/run.sh --quick
+# The admin console in headless chromium, against a server and PostgreSQL of its own.
+CRM_BIN="$CRM_BINARY" bash Tests/Browser/run.sh

@@ -1,3 +1,4 @@
+import AdminUI
 import ArgumentParser
 import Hummingbird
 import Kernel
@@ -10,7 +11,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await Launcher.withDatabase { launcher, url in
             ShutdownDeadline.arm(timeout: launcher.configuration.shutdownTimeoutSeconds, logger: launcher.logger)
-            let server = try await launcher.makeServer(databaseURL: url)
+            var server = try await launcher.makeServer(databaseURL: url)
+            let console = AdminUI()
+            server.pages.append { router, documentation in console.register(on: router, documentation: documentation) }
             try await server.makeApplication().runService()
         }
     }

@@ -12,6 +12,9 @@ public struct CRMServer: Sendable {
     public let prometheus: PrometheusCollectorRegistry
     public var readiness: Readiness { services.readiness }
     let background = BackgroundServices()
+    /// Routes outside the API that the host adds (the admin console), with its pages' prefix
+    /// for the page security policy.
+    public var pages: [@Sendable (Router<CRMRequestContext>, APIDocumentation) -> Void] = []
 
     public var configuration: CRMConfiguration { services.configuration }
     public var registry: PluginRegistry { services.registry }
@@ -39,7 +42,7 @@ public struct CRMServer: Sendable {
         }
         // Outermost first: every response, errors included, gets an id and the security headers.
         router.addMiddleware {
-            SecurityHeadersMiddleware()
+            SecurityHeadersMiddleware(pagePrefixes: ["/docs", "/admin"])
             RequestIDMiddleware()
             MetricsMiddleware<CRMRequestContext>()
             RequestLogMiddleware()
@@ -53,6 +56,7 @@ public struct CRMServer: Sendable {
         ServiceRoutes(
             database: database, readiness: readiness, prometheus: prometheus, documentation: services.documentation
         ).register(on: router)
+        for page in pages { page(router, services.documentation) }
 
         let prefix = "/api/v1"
         let authLimiter = RateLimiter(perMinute: configuration.rateLimitAuth)

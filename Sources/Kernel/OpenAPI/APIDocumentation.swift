@@ -83,8 +83,9 @@ public final class APIDocumentation: Sendable {
         return template.count == segments.count ? literals : nil
     }
 
-    /// The service routes outside `/api/v1` (health, metrics, the document and its page).
-    func document(_ method: HTTPRequest.Method, _ path: String, _ operation: APIOperation) {
+    /// The service routes outside `/api/v1` (health, metrics, the document and its page, the
+    /// admin console).
+    public func document(_ method: HTTPRequest.Method, _ path: String, _ operation: APIOperation) {
         add(Route(method: method, path: path, pluginID: nil, permission: nil, operation: operation))
     }
 }

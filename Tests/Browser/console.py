@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""The admin console as a person uses it, in headless chromium (UI.md, Tests): elements are
+found by UI.md's names — labels, button texts, link texts, aria-labels — never by CSS classes.
+Every task checks the browser console for errors; a failing task saves a screenshot.
+
+Usage: console.py <base url> <screenshot directory>
+"""
+import json
+import sys
+import time
+import traceback
+import urllib.request
+import uuid
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+BASE, SHOTS = sys.argv[1], sys.argv[2]
+PASSWORD = "console-test-pass"
+
+
+def api(method, path, body=None, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(BASE + "/api/v1" + path, method=method, headers=headers,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(request) as response:
+        text = response.read()
+        return json.loads(text) if text else None
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+class Console:
+    def __init__(self, driver):
+        self.d = driver
+        self.wait = WebDriverWait(driver, 10)
+
+    def open(self, path):
+        self.d.get(BASE + path)
+
+    def field(self, label):
+        """The input a visible <label> names."""
+        return self.wait.until(EC.presence_of_element_located((By.XPATH, f"//label[normalize-space()='{label}']")))\
+            .find_element(By.XPATH, "following-sibling::*[self::input or self::select or self::textarea][1]")
+
+    def button(self, text):
+        return self.wait.until(EC.element_to_be_clickable((By.XPATH, f"//button[normalize-space()='{text}']")))
+
+    def link(self, text):
+        return self.wait.until(EC.element_to_be_clickable((By.XPATH, f"//a[normalize-space()='{text}']")))
+
+    def named(self, label):
+        return self.wait.until(EC.presence_of_element_located((By.XPATH, f"//*[@aria-label='{label}']")))
+
+    def at(self, path):
+        self.wait.until(lambda d: d.current_url.split("?")[0].split("#")[0] == BASE + path)
+
+    def console_errors(self):
+        """Uncaught errors and CSP violations. An API call the server refuses on purpose (a
+        wrong password's 401, a form's 422) is logged by Chrome as a failed load: not an error of
+        the page."""
+        return [e["message"] for e in self.d.get_log("browser") if e["level"] == "SEVERE"
+                and not ("/api/v1/" in e["message"] and "the server responded with a status of 4" in e["message"])]
+
+    def sign_in(self, email):
+        self.field("Email").send_keys(email)
+        self.field("Password").send_keys(PASSWORD)
+        self.button("Sign in").click()
+
+
+def register(name):
+    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
+    pair = api("POST", "/auth/register", {"email": email, "password": PASSWORD, "name": name.title()})
+    return email, pair
+
+
+# --- Tasks: each takes a Console and raises on failure -------------------------------------------
+
+
+def deep_link_sign_in_and_dashboard(c):
+    """A signed-out visitor of a deep link signs in and lands there; the dashboard shows the figures."""
+    email, pair = register("owner")
+    token = pair["accessToken"]
+    api("POST", "/deals", {"name": "Big", "amount": 1200}, token)
+    api("POST", "/deals", {"name": "Small", "amount": 30.5, "currency": "EUR"}, token)
+    api("POST", "/contacts", {"lastName": "Lovelace"}, token)
+    c.open("/admin/contacts")
+    c.at("/admin/sign-in")
+    c.sign_in(email)
+    c.at("/admin/contacts")
+    c.link("Dashboard").click()
+    c.at("/admin")
+    figure = c.named("Open pipeline")
+    c.wait.until(lambda d: "2 deals" in figure.text)
+    assert "$1,200.00" in figure.text and "€30.50" in figure.text, figure.text
+    assert "1" in c.named("New contacts (30 days)").text
+    for label in ["Won this month", "Activities due today", "Overdue activities"]:
+        c.named(label)
+    chart = c.named("Pipeline by stage")
+    assert chart.tag_name == "svg" and chart.get_attribute("role") == "img"
+    c.wait.until(lambda d: len(chart.find_elements(By.TAG_NAME, "rect")) == 6)
+    nav = c.d.find_element(By.TAG_NAME, "nav")
+    for text in ["Dashboard", "Contacts", "Companies", "Deals", "Activities", "Members", "API keys", "Plugins",
+                 "Scripts", "Custom fields", "API docs"]:
+        nav.find_element(By.XPATH, f".//a[normalize-space()='{text}']")
+    timing = c.d.execute_script("const t = performance.timing; return t.loadEventEnd - t.navigationStart")
+    print(f"   first screen load (performance.timing): {timing} ms")
+    c.d.save_screenshot(f"{SHOTS}/dashboard-1280.png")
+    # 390 px: nothing wider than the screen.
+    c.d.set_window_size(390, 900)
+    time.sleep(0.3)
+    width = c.d.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide at 390 px"
+    c.d.save_screenshot(f"{SHOTS}/dashboard-390.png")
+    c.d.set_window_size(1280, 900)
+
+
+def keyboard_sign_in_and_sign_out(c):
+    """Sign in by keyboard alone; "Sign out" ends the session on the server too."""
+    email, _ = register("keys")
+    c.open("/admin/sign-in")
+    email_input = c.field("Email")
+    email_input.click()
+    email_input.send_keys(email, Keys.TAB, PASSWORD, Keys.ENTER)
+    c.at("/admin")
+    c.named("Open pipeline")
+    refresh = c.d.execute_script("return sessionStorage.getItem('crm.refreshToken')")
+    assert refresh, "the refresh token is kept in sessionStorage"
+    c.button("Sign out").click()
+    c.at("/admin/sign-in")
+    assert c.d.execute_script("return sessionStorage.getItem('crm.refreshToken')") is None
+    try:
+        api("POST", "/auth/refresh", {"refreshToken": refresh})
+        raise AssertionError("the refresh token still works after signing out")
+    except urllib.error.HTTPError as error:
+        assert error.code == 401
+    # Signed out, a console path sends to sign-in again.
+    c.open("/admin")
+    c.at("/admin/sign-in")
+
+
+def wrong_password_and_registration(c):
+    """A refused sign-in shows the problem; creating an account lands on its dashboard."""
+    c.open("/admin/sign-in")
+    c.field("Email").send_keys("nobody@example.com")
+    c.field("Password").send_keys("wrong password")
+    c.button("Sign in").click()
+    alert = c.wait.until(EC.presence_of_element_located((By.XPATH, "//*[@role='alert']")))
+    assert "invalid email or password" in alert.text, alert.text
+    c.link("Create account").click()
+    c.at("/admin/register")
+    c.button("Create account").click()
+    # The server's field errors appear beside the fields.
+    c.wait.until(EC.presence_of_element_located((By.XPATH, "//input[@aria-invalid='true']")))
+    c.field("Name").send_keys("New Person")
+    c.field("Email").send_keys(f"new-{uuid.uuid4().hex[:8]}@example.com")
+    c.field("Password").send_keys(PASSWORD)
+    c.field("Organization").send_keys("Fresh Start Ltd")
+    c.button("Create account").click()
+    c.at("/admin")
+    select = Select(c.field("Organization"))
+    assert select.first_selected_option.text == "Fresh Start Ltd"
+
+
+def organization_switch_and_plugin_nav(c):
+    """The organization select switches; a disabled plugin's links are hidden."""
+    email, pair = register("switcher")
+    token = pair["accessToken"]
+    second = api("POST", "/organizations", {"name": "Second Org"}, token)
+    switched = api("POST", "/auth/switch", {"organizationId": second["id"]}, token)
+    api("PUT", "/plugins/activities", {"enabled": False}, switched["accessToken"])
+    c.open("/admin/sign-in")
+    c.sign_in(email)
+    c.at("/admin")
+    c.link("Activities")
+    Select(c.field("Organization")).select_by_visible_text("Second Org")
+    c.wait.until(lambda d: not d.find_elements(By.XPATH, "//nav//a[normalize-space()='Activities']"))
+    c.link("Deals")
+
+
+TASKS = [deep_link_sign_in_and_dashboard, keyboard_sign_in_and_sign_out, wrong_password_and_registration,
+         organization_switch_and_plugin_nav]
+
+
+def main():
+    failures = 0
+    for task in TASKS:
+        driver = browser()
+        console = Console(driver)
+        try:
+            task(console)
+            errors = console.console_errors()
+            if errors:
+                raise AssertionError(f"browser console errors: {errors}")
+            print(f"✔ {task.__name__}: {task.__doc__.strip()}")
+        except (AssertionError, TimeoutException, Exception) as error:
+            failures += 1
+            shot = f"{SHOTS}/{task.__name__}.png"
+            driver.save_screenshot(shot)
+            print(f"✘ {task.__name__}: {type(error).__name__}: {error}\n   screenshot: {shot}")
+            traceback.print_exc(limit=3)
+        finally:
+            driver.quit()
+    print(f"browser tests: {len(TASKS) - failures} of {len(TASKS)} passed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
