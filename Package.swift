@@ -99,6 +99,10 @@ let package = Package(
                 .embedInCode("Assets/ui.js"),
                 .embedInCode("Assets/sign-in.js"),
                 .embedInCode("Assets/dashboard.js"),
+                .embedInCode("Assets/schema.js"),
+                .embedInCode("Assets/records.js"),
+                .embedInCode("Assets/board.js"),
+                .embedInCode("Assets/activities.js"),
                 .embedInCode("Assets/preact-htm.js"),
             ],
             swiftSettings: strict

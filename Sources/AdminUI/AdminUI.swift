@@ -48,6 +48,10 @@ public struct AdminUI: Sendable {
         ("ui.js", PackageResources.ui_js),
         ("sign-in.js", PackageResources.sign_in_js),
         ("dashboard.js", PackageResources.dashboard_js),
+        ("schema.js", PackageResources.schema_js),
+        ("records.js", PackageResources.records_js),
+        ("board.js", PackageResources.board_js),
+        ("activities.js", PackageResources.activities_js),
         ("preact-htm.js", PackageResources.preact_htm_js),
     ]
 

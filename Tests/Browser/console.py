@@ -192,8 +192,137 @@ def organization_switch_and_plugin_nav(c):
     c.link("Deals")
 
 
+def sign_in_as(c, email):
+    c.open("/admin/sign-in")
+    c.sign_in(email)
+    c.at("/admin")
+
+
+def contact_with_custom_field_found_edited_and_stale(c):
+    """Create a contact with a custom field, find it, edit it; a stale save offers "Reload"."""
+    email, pair = register("records")
+    token = pair["accessToken"]
+    api("POST", "/custom-fields", {"entity": "contacts", "key": "tier", "label": "Customer tier", "type": "select",
+                                   "options": ["gold", "silver"]}, token)
+    api("POST", "/companies", {"name": "Analytical Engines"}, token)
+    sign_in_as(c, email)
+    c.link("Contacts").click()
+    c.link("New contact").click()
+    c.at("/admin/contacts/new")
+    c.field("First name").send_keys("Ada")
+    c.field("Last name").send_keys("Lovelace")
+    c.field("Email").send_keys("ada@example.com")
+    Select(c.field("Company")).select_by_visible_text("Analytical Engines")
+    Select(c.field("Customer tier")).select_by_visible_text("gold")
+    c.button("Save").click()
+    c.wait.until(EC.presence_of_element_located((By.XPATH, "//h1[normalize-space()='Ada Lovelace']")))
+    page = c.d.find_element(By.TAG_NAME, "main").text
+    assert "Customer tier" in page and "gold" in page, page
+    c.link("Analytical Engines")
+    c.named("History")
+    # Find it.
+    c.link("Contacts").click()
+    c.field("Search").send_keys("lovel")
+    c.link("Ada").click()
+    c.wait.until(EC.presence_of_element_located((By.XPATH, "//h1[normalize-space()='Ada Lovelace']")))
+    contact_id = c.d.current_url.rstrip("/").split("/")[-1]
+    # Edit; meanwhile someone else changes it: the save says so and offers "Reload".
+    c.link("Edit").click()
+    c.at(f"/admin/contacts/{contact_id}/edit")
+    title = c.field("Title")
+    api("PATCH", f"/contacts/{contact_id}", {"title": "Countess"}, token)
+    title.send_keys("Analyst")
+    c.button("Save").click()
+    c.button("Reload").click()
+    c.wait.until(lambda d: c.field("Title").get_attribute("value") == "Countess")
+    c.field("Title").clear()
+    c.field("Title").send_keys("Analyst")
+    c.button("Save").click()
+    c.wait.until(EC.presence_of_element_located((By.XPATH, "//dd[normalize-space()='Analyst']")))
+    c.wait.until(lambda d: "update" in c.named("History").text)
+    # A field error shows beside its field.
+    c.link("Edit").click()
+    c.field("Email").clear()
+    c.field("Email").send_keys("not an email")
+    c.button("Save").click()
+    error = c.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[aria-invalid='true']")))
+    described = c.d.find_element(By.ID, error.get_attribute("aria-describedby"))
+    assert "email" in described.text.lower(), described.text
+
+
+def deal_moved_to_won_and_follow_up_completed(c):
+    """Move a deal to Won (by the keyboard menu and by refusal), then complete its follow-up."""
+    email, pair = register("board")
+    token = pair["accessToken"]
+    api("PUT", "/plugins/deal-won-followup", {"enabled": True}, token)
+    api("PUT", "/scripts/no-losing", {"source": "return { on = { ['deals.beforeSave'] = function(event) "
+                                      "if event.record.status == 'lost' then event:reject('stageId', 'we never lose') end end } }"}, token)
+    api("POST", "/deals", {"name": "Big deal", "amount": 5000}, token)
+    sign_in_as(c, email)
+    c.link("Deals").click()
+    c.at("/admin/deals")
+    lead = c.named("Lead")
+    c.wait.until(lambda d: "Big deal" in lead.text)
+    # A refused move puts the card back and shows the problem.
+    lead.find_element(By.XPATH, ".//button[normalize-space()='Move']").click()
+    c.wait.until(EC.element_to_be_clickable((By.XPATH, "//*[@role='menuitem'][normalize-space()='Lost']"))).click()
+    alert = c.wait.until(EC.presence_of_element_located((By.XPATH, "//*[@role='alert']")))
+    assert "we never lose" in alert.text or "validation" in alert.text.lower(), alert.text
+    c.wait.until(lambda d: "Big deal" in c.named("Lead").text)
+    assert "Big deal" not in c.named("Lost").text
+    # The keyboard path: Move, then arrows to "Won", Enter.
+    move = c.named("Lead").find_element(By.XPATH, ".//button[normalize-space()='Move']")
+    move.send_keys(Keys.ENTER)
+    items = c.wait.until(EC.presence_of_all_elements_located((By.XPATH, "//*[@role='menuitem']")))
+    names = [item.text for item in items]
+    assert "Lead" not in names and "Won" in names, names
+    focused = c.d.switch_to.active_element
+    for _ in range(names.index("Won")):
+        focused.send_keys(Keys.ARROW_DOWN)
+        focused = c.d.switch_to.active_element
+    assert focused.text == "Won", focused.text
+    focused.send_keys(Keys.ENTER)
+    c.wait.until(lambda d: "Big deal" in c.named("Won").text)
+    c.d.save_screenshot(f"{SHOTS}/board.png")
+    # The bundled deal-won-followup created a call two days out: Due, then Complete, then Done.
+    c.link("Activities").click()
+    c.at("/admin/activities")
+    c.wait.until(EC.presence_of_element_located((By.XPATH, "//*[@role='tab'][normalize-space()='Due']")))
+    c.wait.until(lambda d: "Big deal" in d.find_element(By.CSS_SELECTOR, "[role=tabpanel]").text)
+    c.button("Complete").click()
+    c.wait.until(lambda d: "Big deal" not in d.find_element(By.CSS_SELECTOR, "[role=tabpanel]").text)
+    c.d.find_element(By.XPATH, "//*[@role='tab'][normalize-space()='Done']").click()
+    c.wait.until(lambda d: "Big deal" in d.find_element(By.CSS_SELECTOR, "[role=tabpanel]").text)
+
+
+def a_viewer_sees_no_write_controls(c):
+    """A viewer of the organization gets no create, edit, delete or move controls."""
+    owner_email, owner = register("boss")
+    viewer_email, viewer = register("looker")
+    token = owner["accessToken"]
+    contact = api("POST", "/contacts", {"firstName": "Grace", "lastName": "Hopper"}, token)
+    api("POST", "/deals", {"name": "Watched deal", "amount": 10}, token)
+    invitation = api("POST", "/members", {"email": viewer_email, "role": "viewer"}, token)
+    api("POST", "/invitations/accept", {"token": invitation["token"]}, viewer["accessToken"])
+    sign_in_as(c, viewer_email)
+    Select(c.field("Organization")).select_by_visible_text(owner["organization"]["name"])
+    c.wait.until(lambda d: Select(c.field("Organization")).first_selected_option.text == owner["organization"]["name"])
+    c.link("Contacts").click()
+    c.link("Grace")
+    assert not c.d.find_elements(By.XPATH, "//a[normalize-space()='New contact']")
+    c.open(f"/admin/contacts/{contact['id']}")
+    c.wait.until(EC.presence_of_element_located((By.XPATH, "//h1[normalize-space()='Grace Hopper']")))
+    for text in ["Edit", "Delete"]:
+        assert not c.d.find_elements(By.XPATH, f"//*[self::a or self::button][normalize-space()='{text}']"), text
+    c.link("Deals").click()
+    c.wait.until(lambda d: "Watched deal" in c.named("Lead").text)
+    assert not c.d.find_elements(By.XPATH, "//button[normalize-space()='Move']")
+    assert not c.d.find_elements(By.XPATH, "//a[normalize-space()='New deal']")
+
+
 TASKS = [deep_link_sign_in_and_dashboard, keyboard_sign_in_and_sign_out, wrong_password_and_registration,
-         organization_switch_and_plugin_nav]
+         organization_switch_and_plugin_nav, contact_with_custom_field_found_edited_and_stale,
+         deal_moved_to_won_and_follow_up_completed, a_viewer_sees_no_write_controls]
 
 
 def main():

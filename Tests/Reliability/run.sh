@@ -9,12 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/setup.sh
-if [ -z "${CRM_BIN:-}" ]; then
-    swift build --product crm >/dev/null
-    CRM_BIN="$(swift build --show-bin-path)/crm"
-fi
-CRM_BIN=$(realpath "$CRM_BIN")
-export CRM_BIN
+source scripts/lib/crm-server.sh
+resolve_crm_bin
 source scripts/lib/test-postgres.sh
 start_test_postgres
 # How faults.py stops and starts this cluster (same options as it was started with).

@@ -48,8 +48,8 @@ function changed(delta) {
   for (const listener of activity.listeners) listener(activity.pending);
 }
 
-async function send(method, path, body) {
-  const headers = { Accept: "application/json" };
+async function send(method, path, body, extraHeaders) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   try {
@@ -75,13 +75,13 @@ async function refresh() {
 }
 
 /** Calls the API; resolves to the JSON answer (null for 204), throws a `Problem` otherwise. */
-export async function api(method, path, body) {
+export async function api(method, path, body, extraHeaders) {
   changed(1);
   try {
     if (accessToken === null && sessionStorage.getItem(REFRESH_KEY)) await refresh();
-    let response = await send(method, path, body);
+    let response = await send(method, path, body, extraHeaders);
     if (response.status === 401 && !path.startsWith("/auth/") && (await refresh())) {
-      response = await send(method, path, body);
+      response = await send(method, path, body, extraHeaders);
     }
     const text = await response.text();
     const json = text ? JSON.parse(text) : null;

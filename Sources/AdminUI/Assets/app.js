@@ -7,6 +7,10 @@ import { currentPath, navigate, onNavigate } from "./router.js";
 import { Alert, Progress } from "./ui.js";
 import { OAuthLanding, Register, SignIn } from "./sign-in.js";
 import { Dashboard } from "./dashboard.js";
+import { RecordForm, RecordList, RecordPage } from "./records.js";
+import { entities } from "./schema.js";
+import { Board } from "./board.js";
+import { Activities } from "./activities.js";
 
 const publicPaths = ["/admin/sign-in", "/admin/register", "/admin/oauth"];
 
@@ -47,6 +51,23 @@ function Nav({ me, plugins, path, onSwitch }) {
 
 function NotYet({ path }) {
   return html`<main><h1>Not built yet</h1><p>The screen for <code>${path}</code> comes with a later version of the console; the API serves it already (see API docs).</p></main>`;
+}
+
+/** The screen of a console path. */
+function route(path, me) {
+  if (path === "/admin" || path === "/admin/") return html`<${Dashboard} me=${me} />`;
+  const parts = path.split("/").filter(Boolean).slice(1); // after "admin"
+  const [entity, second, third] = parts;
+  if (entities[entity]) {
+    if (second === "list") return html`<${RecordList} me=${me} entity=${entity} />`;
+    if (!second && entity === "deals") return html`<${Board} me=${me} />`;
+    if (!second && entity === "activities") return html`<${Activities} me=${me} />`;
+    if (!second) return html`<${RecordList} me=${me} entity=${entity} />`;
+    if (second === "new") return html`<${RecordForm} me=${me} entity=${entity} />`;
+    if (second && third === "edit") return html`<${RecordForm} me=${me} entity=${entity} id=${second} />`;
+    if (second) return html`<${RecordPage} me=${me} entity=${entity} id=${second} />`;
+  }
+  return html`<${NotYet} path=${path} />`;
 }
 
 function App() {
@@ -100,7 +121,7 @@ function App() {
       setProblem(error);
     }
   };
-  const screen = path === "/admin" || path === "/admin/" ? html`<${Dashboard} me=${me} />` : html`<${NotYet} path=${path} />`;
+  const screen = route(path, me);
   return html`<${Progress} /><${Nav} me=${me} plugins=${plugins} path=${path} onSwitch=${switchTo} /><${Alert} problem=${problem} />${screen}`;
 }
 
