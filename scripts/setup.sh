@@ -10,7 +10,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql postgre
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 # The browser tests of the admin console (Tests/Browser): Debian's chromium and its driver.
-{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || need+=(chromium chromium-driver)
+{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || need+=(chromium chromium-driver fonts-liberation)
 
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 
