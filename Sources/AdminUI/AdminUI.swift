@@ -102,7 +102,3 @@ public struct AdminUI: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: asset.body))
     }
 }
-
-extension HTTPField.Name {
-    static let vary = HTTPField.Name("Vary")!
-}

@@ -16,3 +16,14 @@ func runHandler(
     runtime.finish()
     return (step, runtime)
 }
+
+extension ScriptLimits {
+    /// The runtime tests' limits: `memoryBytes` per state, and a time limit generous enough for
+    /// slow CI machines, so that the instruction cap is what a runaway handler meets first.
+    static func forHandlerTests(memoryBytes: Int) -> ScriptLimits {
+        var limits = ScriptLimits()
+        limits.memoryBytes = memoryBytes
+        limits.before.milliseconds = 2000
+        return limits
+    }
+}

@@ -8,12 +8,7 @@ import Testing
 /// (results and error messages), with the matcher's work charged to the run's budget, so a
 /// pathological pattern ends as a limit error instead of stalling a thread.
 @Suite struct PatternTests {
-    let limits: ScriptLimits = {
-        var limits = ScriptLimits()
-        limits.memoryBytes = 32 << 20
-        limits.before.milliseconds = 2000  // generous: CI machines are slow; the instruction cap bites first
-        return limits
-    }()
+    let limits = ScriptLimits.forHandlerTests(memoryBytes: 32 << 20)
 
     /// Loads `body` as the handler of `test.beforeSave` and runs it once.
     func run(_ body: String, runtime: LuaRuntime? = nil, name: String = "pattern") throws -> (LuaStep, LuaRuntime) {

@@ -7,12 +7,7 @@ import Testing
 /// The attacks of the Lua runtime issue: each ends as a clean script error within its limits,
 /// the state stays usable, and its memory returns near its baseline.
 @Suite struct SandboxAttackTests {
-    let limits: ScriptLimits = {
-        var limits = ScriptLimits()
-        limits.memoryBytes = 8 << 20
-        limits.before.milliseconds = 2000  // generous: CI machines are slow; the instruction cap bites first
-        return limits
-    }()
+    let limits = ScriptLimits.forHandlerTests(memoryBytes: 8 << 20)
 
     /// Loads `body` as the handler of `test.beforeSave` and runs it once.
     func run(_ body: String, runtime: LuaRuntime? = nil, name: String = "attack") throws -> (LuaStep, LuaRuntime) {

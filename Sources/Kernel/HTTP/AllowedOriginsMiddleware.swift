@@ -14,8 +14,7 @@ public struct AllowedOriginsMiddleware: RouterMiddleware {
         self.origins = Set(origins)
         self.cors = CORSMiddleware(
             allowOrigin: .originBased,
-            allowHeaders: [.accept, .authorization, .contentType, .origin, .ifMatch, .requestID,
-                           HTTPField.Name("Idempotency-Key")!],
+            allowHeaders: [.accept, .authorization, .contentType, .origin, .ifMatch, .requestID, .idempotencyKey],
             allowMethods: [.get, .post, .put, .patch, .delete, .head, .options],
             exposedHeaders: ["ETag", "Location", "X-Request-Id", "Retry-After",
                              "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],

@@ -9,7 +9,9 @@ struct QueryTextMiddleware: RouterMiddleware {
     typealias Context = CRMRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let query = request.uri.query, let bad = Self.firstBadParameter(query) {
+        // Without a `%` there is nothing to decode: the query is already text the HTTP parser
+        // took (it refuses a raw NUL), so the common request skips the scan.
+        if let query = request.uri.query, query.utf8.contains(UInt8(ascii: "%")), let bad = Self.firstBadParameter(query) {
             throw APIError.badRequest("query parameter '\(bad)' must not contain NUL (%00) or text that is not UTF-8")
         }
         return try await next(request, context)

@@ -114,7 +114,3 @@ final class OpenAPIDocuments: Sendable {
         return ByteBuffer(data: try encoder.encode(document))
     }
 }
-
-extension HTTPField.Name {
-    static let vary = HTTPField.Name("Vary")!
-}
