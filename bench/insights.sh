@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Insights at scale: one tenant with DEALS deals (default 100,000) spread over the default
-# pipeline's stages and three currencies, each with its current stage entry, plus 20,000
-# activities and 20,000 contacts (seeded in SQL in the API's shapes); then wrk on
+# pipeline's stages and three currencies, each with its current stage entry, plus DEALS/5
+# activities and DEALS/5 contacts (seeded in SQL in the API's shapes, so the insights' counters
+# are kept by the same triggers as the API's writes); then wrk on
 # GET /insights/summary, /insights/pipeline and /insights/activities. Prints req/s, p50, p99.
 #   DEALS (100000) · DURATION (10) · CRM_BIN (bench/lib.sh)
 set -euo pipefail
@@ -15,18 +16,18 @@ psql -q "$bench_db_admin" <<SQL
 WITH s AS (SELECT array_agg(id ORDER BY position) AS ids, array_agg(kind ORDER BY position) AS kinds, min(pipeline_id::text)::uuid AS pipeline
            FROM stages WHERE org_id = '$org'),
      n AS (SELECT g, (g % 6) + 1 AS i FROM generate_series(1, $DEALS) g)
-INSERT INTO deals (org_id, id, name, amount, currency, pipeline_id, stage_id, status, created_at)
+INSERT INTO deals (org_id, id, name, amount, currency, pipeline_id, stage_id, status, created_at, stage_entered_at)
 SELECT '$org', gen_random_uuid(), 'Deal ' || g, (g % 997) * 10.25, (ARRAY['USD','EUR','GBP'])[g % 3 + 1], s.pipeline, s.ids[i], s.kinds[i],
-       now() - (g % 200) * interval '1 day'
+       now() - (g % 200) * interval '1 day', now() - (g % 200) * interval '1 day'
 FROM n, s;
 INSERT INTO deal_stage_history (org_id, deal_id, stage_id, entered_at)
-SELECT org_id, id, stage_id, created_at FROM deals WHERE org_id = '$org';
+SELECT org_id, id, stage_id, stage_entered_at FROM deals WHERE org_id = '$org';
 INSERT INTO activities (org_id, id, type, subject, due_at, completed_at)
 SELECT '$org', gen_random_uuid(), 'task', 'Task ' || g, now() + (g % 40 - 30) * interval '1 day',
        CASE WHEN g % 4 = 0 THEN now() - (g % 10) * interval '1 day' END
-FROM generate_series(1, 20000) g;
+FROM generate_series(1, $((DEALS / 5))) g;
 INSERT INTO contacts (org_id, id, last_name, created_at)
-SELECT '$org', gen_random_uuid(), 'Contact ' || g, now() - (g % 90) * interval '1 day' FROM generate_series(1, 20000) g;
+SELECT '$org', gen_random_uuid(), 'Contact ' || g, now() - (g % 90) * interval '1 day' FROM generate_series(1, $((DEALS / 5))) g;
 ANALYZE;
 SQL
 printf '%-26s %10s %10s %10s %8s\n' "insights ($DEALS deals)" "req/s" p50 p99 non-2xx

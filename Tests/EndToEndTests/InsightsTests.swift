@@ -117,4 +117,111 @@ import TestSupport
         let summary = try await s.get("/insights/summary").json?.objectValue ?? [:]
         #expect(summary["activitiesDueToday"] == nil && summary["newContacts30d"] != nil)
     }
+
+    /// The figures come from counters that triggers keep; after every kind of write — moves,
+    /// edits of amount and currency, a stage's kind changed, deletes, restores, completions,
+    /// owners changed — they must equal a recount over the records themselves (as the superuser,
+    /// with the definitions of API.md).
+    @Test func countersAgreeWithARecountAfterEveryKindOfWrite() async throws {
+        let s = try await session()
+        let other = try await session()
+        let (_, byKind, lead) = try await stages(s)
+        let pipeline = try #require(try await s.get("/pipelines").json?["data"]?.arrayValue?.first)
+        var deals: [String] = []
+        for (index, currency) in ["USD", "EUR", "USD", "GBP", "EUR", "USD"].enumerated() {
+            deals.append(try id(try await s.send(.POST, "/deals", [
+                "name": .string("D\(index)"), "amount": .double(Double(index) * 100.5), "currency": .string(currency),
+            ])))
+        }
+        _ = try await other.send(.POST, "/deals", ["name": "Theirs", "amount": 7])
+        #expect(try await s.send(.POST, "/deals/\(deals[0])/move", ["stageId": .string(byKind["won"] ?? "")]).status == 200)
+        #expect(try await s.send(.POST, "/deals/\(deals[1])/move", ["stageId": .string(byKind["lost"] ?? "")]).status == 200)
+        #expect(try await s.send(.POST, "/deals/\(deals[2])/move", ["stageId": .string(byKind["won"] ?? "")]).status == 200)
+        #expect(try await s.send(.POST, "/deals/\(deals[2])/move", ["stageId": .string(lead)]).status == 200)
+        #expect(try await s.send(.PATCH, "/deals/\(deals[3])", ["amount": 42.42, "currency": "EUR"]).status == 200)
+        #expect(try await s.send(.PATCH, "/deals/\(deals[4])", ["amount": .null]).status == 200)
+        #expect(try await s.send(.DELETE, "/deals/\(deals[5])").status == 204)
+        #expect(try await s.send(.DELETE, "/deals/\(deals[0])").status == 204)
+        #expect(try await s.send(.POST, "/deals/\(deals[0])/restore").status == 200)
+        // The second stage becomes a won stage: its deals are won from now on.
+        var stagesBody = pipeline["stages"]?.arrayValue ?? []
+        #expect(try await s.send(.POST, "/deals/\(deals[3])/move", ["stageId": stagesBody[1]["id"] ?? .null]).status == 200)
+        var second = stagesBody[1].objectValue ?? [:]
+        second["kind"] = "won"
+        stagesBody[1] = .object(second)
+        #expect(try await s.send(.PATCH, "/pipelines/\(pipeline["id"]?.stringValue ?? "")", ["stages": .array(stagesBody)]).status == 200)
+
+        let me = JSONValue.string(s.userID)
+        var activities: [String] = []
+        for (subject, due) in [("a", earlyToday), ("b", "2021-01-01T00:00:00Z"), ("c", "2999-01-01T00:00:00Z"), ("d", "2021-06-01T00:00:00Z")] {
+            activities.append(try id(try await s.send(.POST, "/activities", [
+                "type": "task", "subject": .string(subject), "dueAt": .string(due), "ownerId": me,
+            ])))
+        }
+        #expect(try await s.send(.POST, "/activities/\(activities[0])/complete").status == 200)
+        #expect(try await s.send(.PATCH, "/activities/\(activities[1])", ["ownerId": .null]).status == 200)
+        #expect(try await s.send(.PATCH, "/activities/\(activities[2])", ["dueAt": .string(earlyToday)]).status == 200)
+        #expect(try await s.send(.DELETE, "/activities/\(activities[3])").status == 204)
+        let contact = try id(try await s.send(.POST, "/contacts", ["lastName": "Gone"]))
+        _ = try await s.send(.POST, "/contacts", ["lastName": "Kept"])
+        #expect(try await s.send(.DELETE, "/contacts/\(contact)").status == 204)
+
+        // The recount: (figure, currency or "", value) rows over the records, as the superuser.
+        let org = s.organizationID
+        let recounted = try await SharedServer.shared.database().withAdmin { client in
+            try await client.withConnection { connection -> [String: Double] in
+                let rows = try await connection.query(
+                    """
+                    SELECT 'openPipeline ' || d.currency, coalesce(sum(d.amount), 0)::float8 FROM deals d
+                      JOIN stages st ON st.org_id = d.org_id AND st.id = d.stage_id AND st.kind = 'open'
+                      WHERE d.org_id = \(org)::uuid AND d.deleted_at IS NULL GROUP BY 1
+                    UNION ALL
+                    SELECT 'wonThisMonth ' || d.currency, coalesce(sum(d.amount), 0)::float8 FROM deals d
+                      WHERE d.org_id = \(org)::uuid AND d.deleted_at IS NULL AND d.status = 'won'
+                        AND d.stage_entered_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' GROUP BY 1
+                    UNION ALL
+                    SELECT 'activitiesDueToday', count(*)::float8 FROM activities
+                      WHERE org_id = \(org)::uuid AND deleted_at IS NULL AND completed_at IS NULL
+                        AND (due_at AT TIME ZONE 'UTC')::date = (now() AT TIME ZONE 'UTC')::date
+                    UNION ALL
+                    SELECT 'activitiesOverdue', count(*)::float8 FROM activities
+                      WHERE org_id = \(org)::uuid AND deleted_at IS NULL AND completed_at IS NULL
+                        AND (due_at AT TIME ZONE 'UTC')::date < (now() AT TIME ZONE 'UTC')::date
+                    UNION ALL
+                    SELECT 'newContacts30d', count(*)::float8 FROM contacts
+                      WHERE org_id = \(org)::uuid AND deleted_at IS NULL AND created_at >= now() - interval '30 days'
+                    """, logger: TestDatabase.logger)
+                var figures: [String: Double] = [:]
+                for try await (name, value) in rows.decode((String, Double).self) { figures[name] = value }
+                return figures
+            }
+        }
+        let summary = try #require(try await s.get("/insights/summary").json?.objectValue)
+        var reported: [String: Double] = [:]
+        for (name, figure) in summary {
+            if let amounts = figure["amounts"]?.arrayValue {
+                for amount in amounts {
+                    reported["\(name) \(amount["currency"]?.stringValue ?? "")"] = amount["amount"]?.doubleValue
+                }
+            } else {
+                reported[name] = figure.doubleValue
+            }
+        }
+        #expect(reported == recounted)
+        #expect(summary["activitiesDueToday"] == 1 && summary["activitiesOverdue"] == 1 && summary["newContacts30d"] == 1)
+        #expect(summary["wonThisMonth"]?["count"] == 2)
+
+        // The pipeline's stages agree with the deals, the averages are there for entered stages.
+        let insights = try #require(try await s.get("/insights/pipeline").json)
+        let counted = (insights["stages"]?.arrayValue ?? []).reduce(0) { $0 + ($1["count"]?.doubleValue ?? 0) }
+        #expect(counted == 5)
+        #expect(insights["winRate"]?.doubleValue.map { abs($0 - 2.0 / 3.0) < 0.001 } == true, "\(insights)")
+        let averages = insights["averageDaysInStage"]?.objectValue ?? [:]
+        #expect(averages[lead] != nil)
+        let activityFigures = try await s.get("/insights/activities").json?["data"]
+        #expect(activityFigures == [
+            ["ownerId": me, "due": 1, "overdue": 0, "doneLast7Days": 1],
+            ["ownerId": .null, "due": 0, "overdue": 1, "doneLast7Days": 0],
+        ])
+    }
 }

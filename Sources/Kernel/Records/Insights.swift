@@ -46,6 +46,29 @@ public final class InsightFigures: Sendable {
     }
 }
 
+/// SQL for figures read from `insight_counters` (kernel migration `0006_insight_counters`):
+/// plugins keep counters by UTC day in their triggers; a figure over "the last N days" sums the
+/// counters of the whole days after the window's first day and counts that first, partial day
+/// in the records themselves, through an index — exact, and a few rows whatever the table's size.
+public enum InsightCounters {
+    /// Today's UTC date.
+    public static let today = "((now() AT TIME ZONE 'UTC')::date)"
+
+    /// The first day of this month (UTC).
+    public static let monthStart = "(date_trunc('month', now() AT TIME ZONE 'UTC')::date)"
+
+    /// The UTC date on which a window of `interval` (such as `'7 days'`) back from now starts.
+    public static func firstDay(of interval: String) -> String {
+        "(((now() - interval '\(interval)') AT TIME ZONE 'UTC')::date)"
+    }
+
+    /// The window's start and the end of its first day, as timestamps: `column >= start AND
+    /// column < end` is the part of the first day inside the window.
+    public static func partialFirstDay(of interval: String, column: String) -> String {
+        "\(column) >= now() - interval '\(interval)' AND \(column) < ((\(firstDay(of: interval)) + 1)::timestamp AT TIME ZONE 'UTC')"
+    }
+}
+
 extension PluginRegistrar {
     /// Adds this plugin's figures to `GET /insights/summary` (for tenants that enable it).
     public func insightFigures(_ figures: @escaping InsightFigures.Figures) {

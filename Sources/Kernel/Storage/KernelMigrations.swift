@@ -6,7 +6,7 @@
 /// tokens and OAuth state belong to people, not to one tenant: they are global tables
 /// (reference tables on Citus) that queries reach only by unguessable keys or the user's id.
 public enum KernelMigrations {
-    static let all: [Migration] = [tenancy, records, membershipChanges, invitations, oauthReturnTo]
+    static let all: [Migration] = [tenancy, records, membershipChanges, invitations, oauthReturnTo, insightCounters, distributionReady]
 
     static let tenancy = Migration("0001_tenancy_auth", """
         CREATE FUNCTION crm_current_org() RETURNS uuid LANGUAGE sql STABLE
@@ -196,6 +196,100 @@ public enum KernelMigrations {
     /// Where an OAuth sign-in started with `returnTo` lands (a path on this server).
     static let oauthReturnTo = Migration("0005_oauth_return_to", """
         ALTER TABLE oauth_states ADD COLUMN return_to text;
+        """)
+
+    /// Counters that plugins keep in step with their records, in the writing transaction, so
+    /// that the dashboard reads a few rows instead of aggregating every record (`InsightCounters`).
+    /// A counter is `(name, day, key)`: `day` buckets dated figures by UTC date ('-infinity' for
+    /// undated ones). Each record always counts in the same `slot` of eight (from its id), so
+    /// concurrent writers seldom wait on one row.
+    ///
+    /// A plugin declares, per table, a function `(row, sign) → SETOF crm_count_delta` giving a
+    /// row's contribution (nothing for a row that does not count, such as a deleted one), and
+    /// attaches `crm_counted` with `counted(_:by:)`. The trigger runs once per statement over
+    /// its transition tables: old rows count −1, new rows +1, the sums per counter are applied
+    /// in one statement (a counter that nets to zero is not even locked). Taking back never
+    /// inserts, so counters of an organization being deleted by cascade are left alone.
+    static let insightCounters = Migration("0006_insight_counters", """
+        CREATE TABLE insight_counters (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            name text NOT NULL,
+            day date NOT NULL,
+            key text NOT NULL,
+            slot smallint NOT NULL,
+            n bigint NOT NULL,
+            amount numeric NOT NULL,
+            PRIMARY KEY (org_id, name, day, key, slot)
+        );
+        \(tenantIsolation("insight_counters"))
+
+        CREATE TYPE crm_count_delta AS (org_id uuid, name text, day date, key text, slot smallint, n bigint, amount numeric);
+
+        CREATE FUNCTION crm_count_delta(p_org uuid, p_name text, p_day date, p_key text, p_record uuid, p_sign int, p_amount numeric)
+        RETURNS crm_count_delta LANGUAGE sql IMMUTABLE
+            AS $$ SELECT ROW(p_org, p_name, p_day, p_key, (get_byte(uuid_send(p_record), 15) % 8)::smallint, p_sign::bigint, p_sign * p_amount)::crm_count_delta $$;
+
+        CREATE FUNCTION crm_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            counts text := quote_ident(TG_ARGV[0]);
+            source text := CASE TG_OP
+                WHEN 'INSERT' THEN format('SELECT %s(r, 1) AS c FROM new_rows r', counts)
+                WHEN 'DELETE' THEN format('SELECT %s(r, -1) AS c FROM old_rows r', counts)
+                ELSE format('SELECT %s(r, -1) AS c FROM old_rows r UNION ALL SELECT %s(r, 1) FROM new_rows r', counts, counts)
+            END;
+        BEGIN
+            EXECUTE format($sql$
+                WITH delta AS (
+                    SELECT (c).org_id, (c).name, (c).day, (c).key, (c).slot, sum((c).n) AS n, sum((c).amount) AS amount
+                    FROM (%s) contributions GROUP BY 1, 2, 3, 4, 5 HAVING sum((c).n) <> 0 OR sum((c).amount) <> 0
+                ), updated AS (
+                    UPDATE insight_counters t SET n = t.n + d.n, amount = t.amount + d.amount FROM delta d
+                    WHERE t.org_id = d.org_id AND t.name = d.name AND t.day = d.day AND t.key = d.key AND t.slot = d.slot
+                    RETURNING t.org_id, t.name, t.day, t.key, t.slot
+                )
+                INSERT INTO insight_counters AS t (org_id, name, day, key, slot, n, amount)
+                SELECT d.* FROM delta d
+                WHERE d.n > 0 AND NOT EXISTS (SELECT 1 FROM updated u WHERE u.org_id = d.org_id AND u.name = d.name
+                                              AND u.day = d.day AND u.key = d.key AND u.slot = d.slot)
+                ON CONFLICT (org_id, name, day, key, slot) DO UPDATE SET n = t.n + excluded.n, amount = t.amount + excluded.amount
+                $sql$, source);
+            RETURN NULL;
+        END $$;
+        """)
+
+    /// Frozen once released, like `entityTable`: attaches the insight counters' statement
+    /// triggers to `table`, counting each row with `function(row, sign)`, and — with `backfill`
+    /// — counts the rows already there (as the tables' owner, FORCE ROW LEVEL SECURITY lifted
+    /// for the migration's own transaction, so that every tenant's rows are seen).
+    public static func counted(_ table: String, by function: String, backfill: Bool = true) -> String {
+        let triggers = """
+            CREATE TRIGGER \(table)_counted_insert AFTER INSERT ON \(table) REFERENCING NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION crm_counted('\(function)');
+            CREATE TRIGGER \(table)_counted_update AFTER UPDATE ON \(table) REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION crm_counted('\(function)');
+            CREATE TRIGGER \(table)_counted_delete AFTER DELETE ON \(table) REFERENCING OLD TABLE AS old_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION crm_counted('\(function)');
+            """
+        guard backfill else { return triggers }
+        return """
+            ALTER TABLE \(table) NO FORCE ROW LEVEL SECURITY;
+            ALTER TABLE insight_counters NO FORCE ROW LEVEL SECURITY;
+            INSERT INTO insight_counters AS t (org_id, name, day, key, slot, n, amount)
+            SELECT (c).org_id, (c).name, (c).day, (c).key, (c).slot, sum((c).n), sum((c).amount)
+            FROM (SELECT \(function)(r, 1) AS c FROM \(table) r) contributions GROUP BY 1, 2, 3, 4, 5
+            ON CONFLICT (org_id, name, day, key, slot) DO UPDATE SET n = t.n + excluded.n, amount = t.amount + excluded.amount;
+            ALTER TABLE \(table) FORCE ROW LEVEL SECURITY;
+            ALTER TABLE insight_counters FORCE ROW LEVEL SECURITY;
+            \(triggers)
+            """
+    }
+
+    /// Citus needs every unique constraint of a distributed table to include `org_id`
+    /// (docs/scaling.md); an invitation is always looked up with its organization (the token
+    /// names it), so the token's uniqueness is per organization.
+    static let distributionReady = Migration("0007_distribution_ready", """
+        ALTER TABLE invitations DROP CONSTRAINT invitations_token_hash_key;
+        ALTER TABLE invitations ADD CONSTRAINT invitations_token UNIQUE (org_id, token_hash);
         """)
 
     /// Frozen once released: migrations that called it are checksummed, so a change here

@@ -14,7 +14,7 @@ public struct ActivitiesPlugin: CRMPlugin {
         permissions: ["activities.read", "activities.write"],
         entities: ["activities"])
 
-    public var migrations: [Migration] { [ActivitiesMigrations.table, ActivityInsightsMigrations.indexes] }
+    public var migrations: [Migration] { [ActivitiesMigrations.table, ActivityInsightsMigrations.indexes, ActivityInsightsMigrations.counters] }
 
     public func register(into registrar: PluginRegistrar) {
         registrar.entity(ActivitySchema.schema)

@@ -11,4 +11,14 @@ enum ContactsMigrations {
         "CREATE INDEX contacts_email ON contacts (org_id, email) WHERE deleted_at IS NULL",
         "CREATE INDEX contacts_company ON contacts (org_id, company_id) WHERE deleted_at IS NULL",
     ].joined(separator: ";\n"))
+
+    /// The insights' counter (kernel `insight_counters`, statement triggers `crm_counted`) of
+    /// live contacts by UTC creation day (`contacts.created`).
+    static let counters = Migration("0002_insight_counters", """
+        CREATE FUNCTION crm_contact_counts(c contacts, sign int) RETURNS SETOF crm_count_delta LANGUAGE sql STABLE AS $$
+            SELECT crm_count_delta(c.org_id, 'contacts.created', (c.created_at AT TIME ZONE 'UTC')::date, '', c.id, sign, 0)
+            WHERE c.deleted_at IS NULL
+        $$;
+        \(KernelMigrations.counted("contacts", by: "crm_contact_counts"))
+        """)
 }

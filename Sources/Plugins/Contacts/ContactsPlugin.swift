@@ -11,18 +11,22 @@ public struct ContactsPlugin: CRMPlugin {
         permissions: ["contacts.read", "contacts.write"],
         entities: ["contacts", "companies"])
 
-    public var migrations: [Migration] { [ContactsMigrations.tables] }
+    public var migrations: [Migration] { [ContactsMigrations.tables, ContactsMigrations.counters] }
 
     public func register(into registrar: PluginRegistrar) {
         registrar.entity(CompanySchema.schema)
         registrar.entity(ContactSchema.schema)
-        // The dashboard's `newContacts30d` (API.md, Insights), on the index of the default sort.
+        // The dashboard's `newContacts30d` (API.md, Insights): the counters of the whole days in
+        // the window, and the contacts of its first, partial day (on the default sort's index).
         let logger = registrar.services.logger
+        let window = "30 days"
         registrar.insightFigures { org, connection in
             let rows = try await connection.query(
                 """
-                SELECT count(*)::int FROM contacts
-                WHERE org_id = \(org) AND deleted_at IS NULL AND created_at >= now() - interval '30 days'
+                SELECT (coalesce((SELECT sum(n) FROM insight_counters
+                                  WHERE org_id = \(org) AND name = 'contacts.created' AND day > \(unescaped: InsightCounters.firstDay(of: window))), 0)
+                        + (SELECT count(*) FROM contacts
+                           WHERE org_id = \(org) AND deleted_at IS NULL AND \(unescaped: InsightCounters.partialFirstDay(of: window, column: "created_at"))))::int
                 """, logger: logger)
             var count = 0
             for try await value in rows.decode(Int.self) { count = value }

@@ -5,8 +5,9 @@ import OpenAPIKit
 import PostgresNIO
 
 /// The deals' part of the dashboard (API.md, Insights): the summary's `openPipeline` and
-/// `wonThisMonth`, and `GET /insights/pipeline`. Every figure is one aggregate query over the
-/// organization's live deals, served by the indexes of migration `0002_insights`.
+/// `wonThisMonth`, and `GET /insights/pipeline`. The figures read the counters that the triggers
+/// of migration `0003_insight_counters` keep (a few rows per stage, currency and day), so they
+/// cost the same at a million deals as at ten.
 struct DealInsights {
     let services: KernelServices
     let pipelines: Pipelines
@@ -33,16 +34,16 @@ struct DealInsights {
     func summary(_ org: UUID, on connection: PostgresConnection) async throws -> [String: JSONValue] {
         let open = try await connection.query(
             """
-            SELECT currency, count(*)::int, sum(amount)::text FROM deals
-            WHERE org_id = \(org) AND deleted_at IS NULL AND status = 'open' GROUP BY currency ORDER BY currency
+            SELECT split_part(c.key, ' ', 2), sum(c.n)::int, sum(c.amount)::text FROM insight_counters c
+            JOIN stages s ON s.org_id = c.org_id AND s.id = split_part(c.key, ' ', 1)::uuid AND s.kind = 'open'
+            WHERE c.org_id = \(org) AND c.name = 'deals.stage' AND c.day = '-infinity'
+            GROUP BY 1 HAVING sum(c.n) > 0 ORDER BY 1
             """, logger: logger)
         let won = try await connection.query(
             """
-            SELECT d.currency, count(*)::int, sum(d.amount)::text FROM deals d
-            JOIN deal_stage_history h ON h.org_id = d.org_id AND h.deal_id = d.id AND h.left_at IS NULL
-            WHERE d.org_id = \(org) AND d.deleted_at IS NULL AND d.status = 'won'
-              AND h.entered_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-            GROUP BY d.currency ORDER BY d.currency
+            SELECT split_part(key, ' ', 2), sum(n)::int, sum(amount)::text FROM insight_counters
+            WHERE org_id = \(org) AND name = 'deals.won' AND day >= \(unescaped: InsightCounters.monthStart)
+            GROUP BY 1 HAVING sum(n) > 0 ORDER BY 1
             """, logger: logger)
         return ["openPipeline": try await Self.money(open), "wonThisMonth": try await Self.money(won)]
     }
@@ -66,10 +67,10 @@ struct DealInsights {
         guard let pipelineID = UUID(text: pipeline.id) else { throw APIError.internalError() }
         let rows = try await connection.query(
             """
-            SELECT d.stage_id, d.currency, count(*)::int, sum(d.amount)::text, sum(d.amount * s.probability / 100.0)::text
-            FROM deals d JOIN stages s ON s.org_id = d.org_id AND s.id = d.stage_id
-            WHERE d.org_id = \(org) AND d.pipeline_id = \(pipelineID) AND d.deleted_at IS NULL
-            GROUP BY d.stage_id, d.currency ORDER BY d.currency
+            SELECT s.id, split_part(c.key, ' ', 2), sum(c.n)::int, sum(c.amount)::text, (sum(c.amount) * s.probability / 100.0)::text
+            FROM insight_counters c JOIN stages s ON s.org_id = c.org_id AND s.id = split_part(c.key, ' ', 1)::uuid
+            WHERE c.org_id = \(org) AND c.name = 'deals.stage' AND c.day = '-infinity' AND s.pipeline_id = \(pipelineID)
+            GROUP BY s.id, s.probability, 2 HAVING sum(c.n) > 0 ORDER BY 2
             """, logger: logger)
         var counts: [UUID: Int] = [:]
         var amounts: [UUID: [(String, String?)]] = [:]
@@ -91,28 +92,39 @@ struct DealInsights {
                 "weightedAmounts": InsightFigures.amounts(weighted[id] ?? []),
             ]
         }
-        // Closed = now in a won or lost stage, entered in the last 90 days.
+        // Closed = now in a won or lost stage, entered in the last 90 days: the counters of the
+        // whole days, and the deals of the window's first, partial day.
         let closed = try await connection.query(
             """
-            SELECT count(*) FILTER (WHERE d.status = 'won')::int, count(*) FILTER (WHERE d.status = 'lost')::int
-            FROM deals d JOIN deal_stage_history h ON h.org_id = d.org_id AND h.deal_id = d.id AND h.left_at IS NULL
-            WHERE d.org_id = \(org) AND d.pipeline_id = \(pipelineID) AND d.deleted_at IS NULL
-              AND d.status IN ('won', 'lost') AND h.entered_at >= now() - interval '90 days'
+            SELECT coalesce(sum(won), 0)::int, coalesce(sum(lost), 0)::int FROM (
+                SELECT sum(n) FILTER (WHERE name = 'deals.won') AS won, sum(n) FILTER (WHERE name = 'deals.lost') AS lost
+                FROM insight_counters
+                WHERE org_id = \(org) AND name IN ('deals.won', 'deals.lost') AND day > \(unescaped: InsightCounters.firstDay(of: "90 days"))
+                  AND split_part(key, ' ', 1) = \(pipelineID.text)
+                UNION ALL
+                SELECT count(*) FILTER (WHERE status = 'won'), count(*) FILTER (WHERE status = 'lost') FROM deals
+                WHERE org_id = \(org) AND deleted_at IS NULL AND status IN ('won', 'lost') AND pipeline_id = \(pipelineID)
+                  AND \(unescaped: InsightCounters.partialFirstDay(of: "90 days", column: "stage_entered_at"))
+            ) closed
             """, logger: logger)
         var winRate = JSONValue.null
         for try await (won, lost) in closed.decode((Int, Int).self) where won + lost > 0 {
             winRate = .double((Double(won) / Double(won + lost) * 10_000).rounded() / 10_000)
         }
+        // Average = (lengths of closed entries + open entries × now − their start times) ÷ entries.
         let durations = try await connection.query(
             """
-            SELECT h.stage_id, (avg(extract(epoch FROM coalesce(h.left_at, now()) - h.entered_at)) / 86400)::float8
-            FROM deal_stage_history h JOIN deals d ON d.org_id = h.org_id AND d.id = h.deal_id AND d.deleted_at IS NULL
-            WHERE h.org_id = \(org) AND d.pipeline_id = \(pipelineID) GROUP BY h.stage_id
+            SELECT key::uuid, ((coalesce(sum(amount) FILTER (WHERE name = 'deals.leftStage'), 0)
+                               + coalesce(sum(n) FILTER (WHERE name = 'deals.inStage'), 0) * extract(epoch FROM now())
+                               - coalesce(sum(amount) FILTER (WHERE name = 'deals.inStage'), 0)) / sum(n) / 86400)::float8
+            FROM insight_counters
+            WHERE org_id = \(org) AND name IN ('deals.inStage', 'deals.leftStage') AND day = '-infinity'
+            GROUP BY key HAVING sum(n) > 0
             """, logger: logger)
         let stageIDs = Set(pipeline.stages.map(\.id))
         var days: [String: JSONValue] = [:]
         for try await (stage, average) in durations.decode((UUID, Double).self) where stageIDs.contains(stage.text) {
-            days[stage.text] = .double((average * 100).rounded() / 100)
+            days[stage.text] = .double((max(0, average) * 100).rounded() / 100)
         }
         return [
             "pipeline": ["id": .string(pipeline.id), "name": .string(pipeline.name)],

@@ -47,11 +47,18 @@ struct DealRules: Sendable {
         else { return }
         let previousStage = event.previous?["stageId"]?.stringValue
         guard previousStage != stageID.text else { return }
+        // The entry starts when the deal's row says it entered the stage (`stage_entered_at`,
+        // set by a trigger), so the history and the insights' counters agree to the microsecond.
         try await connection.query(
-            "UPDATE deal_stage_history SET left_at = clock_timestamp() WHERE org_id = \(org) AND deal_id = \(dealID) AND left_at IS NULL",
-            logger: logger)
+            """
+            UPDATE deal_stage_history SET left_at = (SELECT stage_entered_at FROM deals WHERE org_id = \(org) AND id = \(dealID))
+            WHERE org_id = \(org) AND deal_id = \(dealID) AND left_at IS NULL
+            """, logger: logger)
         try await connection.query(
-            "INSERT INTO deal_stage_history (org_id, deal_id, stage_id) VALUES (\(org), \(dealID), \(stageID))", logger: logger)
+            """
+            INSERT INTO deal_stage_history (org_id, deal_id, stage_id, entered_at)
+            SELECT org_id, id, stage_id, stage_entered_at FROM deals WHERE org_id = \(org) AND id = \(dealID)
+            """, logger: logger)
         guard event.previous != nil else { return }
         var changed = HookEvent(
             name: "deals.stageChanged", entity: "deals", phase: .after, record: event.record, previous: event.previous,

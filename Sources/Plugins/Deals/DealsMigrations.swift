@@ -56,4 +56,66 @@ enum DealsMigrations {
         CREATE INDEX deal_stage_history_current ON deal_stage_history (org_id, deal_id) WHERE left_at IS NULL;
         CREATE INDEX deal_stage_history_stage ON deal_stage_history (org_id, stage_id);
         """)
+
+    /// The insights' counters (kernel `insight_counters`, statement triggers `crm_counted`). A
+    /// live deal counts by stage and currency (`deals.stage`), and while in a won or lost stage
+    /// by the UTC day it entered it, pipeline and currency (`deals.won`, `deals.lost`); its stage
+    /// entries count too (`deals.inStage`: open ones with the sum of their start times,
+    /// `deals.leftStage`: closed ones with the sum of their lengths), so deleting or restoring a
+    /// deal takes them back or adds them again. `stage_entered_at` is when the deal entered its
+    /// current stage, set on every stage change; the history's entries take their times from it.
+    static let counters = Migration("0003_insight_counters", """
+        ALTER TABLE deals ADD COLUMN stage_entered_at timestamptz;
+        ALTER TABLE deals NO FORCE ROW LEVEL SECURITY;
+        UPDATE deals d SET stage_entered_at = coalesce(
+            (SELECT max(h.entered_at) FROM deal_stage_history h WHERE h.org_id = d.org_id AND h.deal_id = d.id AND h.left_at IS NULL),
+            d.created_at);
+        ALTER TABLE deals FORCE ROW LEVEL SECURITY;
+        ALTER TABLE deals ALTER COLUMN stage_entered_at SET DEFAULT clock_timestamp(), ALTER COLUMN stage_entered_at SET NOT NULL;
+
+        CREATE FUNCTION crm_deal_stage_entered() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.stage_id IS DISTINCT FROM OLD.stage_id THEN
+                NEW.stage_entered_at := clock_timestamp();
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER deals_stage_entered BEFORE UPDATE ON deals FOR EACH ROW EXECUTE FUNCTION crm_deal_stage_entered();
+
+        CREATE FUNCTION crm_stage_entry_delta(h deal_stage_history, sign int) RETURNS crm_count_delta LANGUAGE sql STABLE AS $$
+            SELECT CASE WHEN h.left_at IS NULL
+                THEN crm_count_delta(h.org_id, 'deals.inStage', '-infinity', h.stage_id::text, h.deal_id, sign, extract(epoch FROM h.entered_at))
+                ELSE crm_count_delta(h.org_id, 'deals.leftStage', '-infinity', h.stage_id::text, h.deal_id, sign, extract(epoch FROM h.left_at - h.entered_at))
+            END
+        $$;
+
+        CREATE FUNCTION crm_deal_counts(d deals, sign int) RETURNS SETOF crm_count_delta LANGUAGE sql STABLE AS $$
+            SELECT crm_count_delta(d.org_id, 'deals.stage', '-infinity', d.stage_id::text || ' ' || d.currency, d.id, sign, coalesce(d.amount, 0))
+            WHERE d.deleted_at IS NULL
+            UNION ALL
+            SELECT crm_count_delta(d.org_id, 'deals.' || d.status, (d.stage_entered_at AT TIME ZONE 'UTC')::date,
+                                   d.pipeline_id::text || ' ' || d.currency, d.id, sign, coalesce(d.amount, 0))
+            WHERE d.deleted_at IS NULL AND d.status IN ('won', 'lost')
+            UNION ALL
+            SELECT crm_stage_entry_delta(h, sign) FROM deal_stage_history h
+            WHERE d.deleted_at IS NULL AND h.org_id = d.org_id AND h.deal_id = d.id
+        $$;
+
+        -- An entry counts while its deal is live. The deal is looked up by its primary key alone
+        -- (no `deleted_at` in the WHERE): with the predicate, a table without statistics yet (one
+        -- filled in this transaction) made the planner scan a partial index over the whole
+        -- organization for every row, and a 10,000-row insert took 12 s instead of 0.2 s.
+        CREATE FUNCTION crm_stage_entry_counts(h deal_stage_history, sign int) RETURNS SETOF crm_count_delta LANGUAGE sql STABLE AS $$
+            SELECT crm_stage_entry_delta(h, sign)
+            WHERE (SELECT d.deleted_at IS NULL FROM deals d WHERE d.org_id = h.org_id AND d.id = h.deal_id)
+        $$;
+
+        \(KernelMigrations.counted("deals", by: "crm_deal_counts"))
+        \(KernelMigrations.counted("deal_stage_history", by: "crm_stage_entry_counts", backfill: false))
+
+        -- The first, partial day of the win rate's window is counted in the deals themselves.
+        CREATE INDEX deals_closed ON deals (org_id, stage_entered_at) WHERE deleted_at IS NULL AND status IN ('won', 'lost');
+        DROP INDEX deals_status;
+        DROP INDEX deal_stage_history_stage;
+        """)
 }

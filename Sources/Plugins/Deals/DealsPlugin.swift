@@ -11,7 +11,7 @@ public struct DealsPlugin: CRMPlugin {
         permissions: ["deals.read", "deals.write"],
         entities: ["pipelines", "deals"])
 
-    public var migrations: [Migration] { [DealsMigrations.tables, DealsMigrations.insights] }
+    public var migrations: [Migration] { [DealsMigrations.tables, DealsMigrations.insights, DealsMigrations.counters] }
 
     public func register(into registrar: PluginRegistrar) {
         registrar.entity(DealSchema.schema)
