@@ -21,3 +21,6 @@ swift test --skip-build "$@"
 CRM_BIN="$CRM_BINARY" bash Tests/Reliability/run.sh --quick
 # The admin console in headless chromium, against a server and PostgreSQL of its own.
 CRM_BIN="$CRM_BINARY" bash Tests/Browser/run.sh
+# The deployment files: Dockerfile, compose.yaml, the CI workflow and the Terraform (linters only:
+# no Docker engine or AWS here; Tests/Deploy/podman-smoke.sh runs the image where podman can).
+bash Tests/Deploy/run.sh
