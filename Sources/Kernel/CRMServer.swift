@@ -44,6 +44,7 @@ public struct CRMServer: Sendable {
         router.addMiddleware {
             SecurityHeadersMiddleware(pagePrefixes: ["/docs", "/admin"])
             RequestIDMiddleware()
+            ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies))
             MetricsMiddleware<CRMRequestContext>()
             RequestLogMiddleware()
             AllowedOriginsMiddleware(origins: configuration.corsOrigins)

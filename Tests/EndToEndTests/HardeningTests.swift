@@ -27,6 +27,33 @@ import Testing
         try await server.stop()
     }
 
+    /// Behind a trusted proxy each client has its own login budget; a direct client cannot
+    /// escape its budget by sending `X-Forwarded-For`.
+    @Test func loginLimitsFollowTheForwardedClientOnlyBehindTrustedProxies() async throws {
+        func statuses(_ server: ServerProcess, forwardedFor: String) async throws -> [Int] {
+            var answers: [Int] = []
+            for _ in 0..<4 {
+                answers.append(try await HTTP.json(
+                    .POST, server.baseURL + "/api/v1/auth/login", ["email": "nobody@example.com", "password": "wrong-password"],
+                    headers: ["X-Forwarded-For": forwardedFor]).status)
+            }
+            return answers
+        }
+        let database = try await TestDatabase.create()
+        let proxied = try await ServerProcess.serve(
+            databaseURL: database.appURLString, extraEnvironment: ["RATE_LIMIT_AUTH": "3", "TRUSTED_PROXIES": "127.0.0.0/8, ::1"])
+        try await proxied.waitUntilReady()
+        #expect(try await statuses(proxied, forwardedFor: "198.51.100.1") == [401, 401, 401, 429])
+        #expect(try await statuses(proxied, forwardedFor: "198.51.100.2") == [401, 401, 401, 429], "another client, another budget")
+        try await proxied.stop()
+
+        let direct = try await ServerProcess.serve(databaseURL: database.appURLString, extraEnvironment: ["RATE_LIMIT_AUTH": "3"])
+        try await direct.waitUntilReady()
+        #expect(try await statuses(direct, forwardedFor: "198.51.100.1") == [401, 401, 401, 429])
+        #expect(try await statuses(direct, forwardedFor: "198.51.100.2") == [429, 429, 429, 429], "the header is not trusted")
+        try await direct.stop()
+    }
+
     @Test func concurrentRefreshesWithOneTokenLeaveNoLiveToken() async throws {
         let server = try await server()
         let url = server.baseURL + "/api/v1/auth/refresh"

@@ -14,6 +14,32 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public var description: String { "configuration error: \(variable) \(message)" }
 }
 
+/// Reads settings from the environment, one rule for every part of the server: surrounding
+/// spaces are ignored, an empty value is no value, and a value that is present but wrong
+/// throws a `ConfigurationError` naming the variable (start-up stops with that one line).
+public struct EnvironmentReader: Sendable {
+    public let environment: [String: String]
+
+    public init(_ environment: [String: String]) {
+        self.environment = environment
+    }
+
+    public func value(_ name: String) -> String? {
+        guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        return raw
+    }
+
+    public func integer<Number: FixedWidthInteger & Sendable>(
+        _ name: String, default fallback: Number, range: ClosedRange<Number>
+    ) throws -> Number {
+        guard let raw = value(name) else { return fallback }
+        guard let number = Number(raw), range.contains(number) else {
+            throw ConfigurationError(name, "must be an integer in \(range.lowerBound)...\(range.upperBound) (got '\(raw)')")
+        }
+        return number
+    }
+}
+
 /// The server's settings, read from the environment (DESIGN.md, Configuration). Parsing is
 /// strict: a value that is present but wrong stops start-up naming the variable, it is never
 /// silently replaced by a default.
@@ -33,6 +59,9 @@ public struct CRMConfiguration: Sendable {
     public var publicURL: String
     public var corsOrigins: [String]
     public var rateLimitAuth: Int
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`: addresses or CIDR
+    /// networks, comma-separated); none by default.
+    public var trustedProxies: [IPNetwork]
     public var rateLimitAPI: Int
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
@@ -54,16 +83,10 @@ public struct CRMConfiguration: Sendable {
     public static let minimumSecretBytes = 32
 
     public init(environment env: [String: String]) throws {
-        func value(_ name: String) -> String? {
-            guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
-            return raw
-        }
+        let reader = EnvironmentReader(env)
+        func value(_ name: String) -> String? { reader.value(name) }
         func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
-            guard let raw = value(name) else { return fallback }
-            guard let number = Int(raw), range.contains(number) else {
-                throw ConfigurationError(name, "must be an integer in \(range.lowerBound)...\(range.upperBound) (got '\(raw)')")
-            }
-            return number
+            try reader.integer(name, default: fallback, range: range)
         }
 
         if let raw = value("CRM_ENV") {
@@ -78,6 +101,13 @@ public struct CRMConfiguration: Sendable {
         self.host = value("HOST") ?? "127.0.0.1"
         self.port = try integer("PORT", default: 8080, range: 0...65535)
         self.rateLimitAuth = try integer("RATE_LIMIT_AUTH", default: 20, range: 0...1_000_000)
+        self.trustedProxies = try (value("TRUSTED_PROXIES") ?? "").split(separator: ",").map {
+            let entry = $0.trimmingCharacters(in: .whitespaces)
+            guard let network = IPNetwork(entry) else {
+                throw ConfigurationError("TRUSTED_PROXIES", "must list IP addresses or CIDR networks, comma-separated (got '\(entry)')")
+            }
+            return network
+        }
         self.rateLimitAPI = try integer("RATE_LIMIT_API", default: 1200, range: 0...10_000_000)
         self.bcryptCost = try integer("BCRYPT_COST", default: 12, range: 10...16)
         self.databasePoolSize = try integer("DATABASE_POOL_SIZE", default: Database.defaultPoolSize, range: 1...1000)

@@ -76,7 +76,7 @@ public struct APIRoutes {
         guard authLimiter.isEnabled, path.description.hasPrefix("/auth/") else { return nil }
         let limiter = authLimiter
         return { context in
-            let taken = limiter.take("ip:\(context.remoteAddress?.ipAddress ?? "unknown")")
+            let taken = limiter.take("ip:\(context.clientAddress)")
             guard taken.allowed else { throw APIError.rateLimited(taken) }
             return taken
         }

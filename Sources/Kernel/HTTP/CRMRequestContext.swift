@@ -11,8 +11,11 @@ public struct CRMRequestContext: RequestContext {
     public var requestID: String = ""
     /// Who is calling, once `AuthMiddleware` has authenticated the request.
     public var principal: Principal?
-    /// The peer address, for per-IP rate limits.
+    /// The socket's peer (a proxy, behind one).
     public let remoteAddress: SocketAddress?
+    /// The client's address for per-IP rate limits: the peer, or behind `TRUSTED_PROXIES` the
+    /// address they forwarded (`ClientAddressMiddleware`).
+    public var clientAddress = "unknown"
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
