@@ -23,7 +23,7 @@ enum BundledPlugins {
     /// `CRM_LUA_PLUGINS`, else `plugins-lua` in the working directory or beside the
     /// executable (walking up from it, so a build inside the checkout finds the checkout's).
     static func luaPluginsDirectory(_ environment: [String: String]) -> URL {
-        if let configured = environment["CRM_LUA_PLUGINS"], !configured.isEmpty { return URL(fileURLWithPath: configured) }
+        if let configured = EnvironmentReader(environment).value("CRM_LUA_PLUGINS") { return URL(fileURLWithPath: configured) }
         let local = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("plugins-lua")
         if FileManager.default.fileExists(atPath: local.path) { return local }
         var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()

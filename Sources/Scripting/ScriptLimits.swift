@@ -27,12 +27,9 @@ public struct ScriptLimits: Sendable {
     public init() {}
 
     public init(environment: [String: String]) throws {
+        let reader = EnvironmentReader(environment)
         func number(_ name: String, _ fallback: Int64, _ range: ClosedRange<Int64>) throws -> Int64 {
-            guard let raw = environment[name], !raw.isEmpty else { return fallback }
-            guard let value = Int64(raw), range.contains(value) else {
-                throw ConfigurationError(name, "must be an integer in \(range.lowerBound)...\(range.upperBound) (got '\(raw)')")
-            }
-            return value
+            try reader.integer(name, default: fallback, range: range)
         }
         before.instructions = try number("LUA_BEFORE_INSTRUCTIONS", before.instructions, 1000...1_000_000_000)
         after.instructions = try number("LUA_AFTER_INSTRUCTIONS", after.instructions, 1000...10_000_000_000)

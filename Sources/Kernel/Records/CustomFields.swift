@@ -13,6 +13,13 @@ public struct CustomFieldDefinition: Sendable, Codable, Equatable {
         }
     }
 
+    /// What a key looks like (API.md): the pattern for documents and messages, and the check.
+    public static let keyPattern = "^[a-z][a-zA-Z0-9_]{0,62}$"
+
+    public static func isWellFormedKey(_ key: String) -> Bool {
+        key.wholeMatch(of: /[a-z][a-zA-Z0-9_]{0,62}/) != nil
+    }
+
     public var id: String
     public var entity: String
     public var key: String

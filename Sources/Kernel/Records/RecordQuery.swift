@@ -70,10 +70,7 @@ public struct RecordQuery: Sendable {
         for (key, value) in items {
             switch key {
             case "limit":
-                guard let limit = Int(value), (1...100).contains(limit) else {
-                    throw APIError.badRequest("limit must be an integer from 1 to 100")
-                }
-                query.limit = limit
+                query.limit = try parseLimit(value)
             case "cursor":
                 query.cursorToken = value
             case "sort":
@@ -247,5 +244,15 @@ public struct RecordQuery: Sendable {
         sort.map { key in
             key.member.type.sqlType == "timestamptz" ? key.member.sql : "(\(key.member.sql))::text"
         } + ["t.id"]
+    }
+}
+
+extension RecordQuery {
+    /// A page size (`limit`, API.md Conventions): an integer from 1 to 100; every list's parser.
+    public static func parseLimit(_ value: String) throws -> Int {
+        guard let limit = Int(value), (1...100).contains(limit) else {
+            throw APIError.badRequest("limit must be an integer from 1 to 100")
+        }
+        return limit
     }
 }

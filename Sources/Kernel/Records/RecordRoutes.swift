@@ -104,8 +104,7 @@ public enum RecordResponse {
 
     public static func limit(_ request: Request) throws -> Int {
         guard let raw = request.uri.queryParameters.get("limit") else { return 25 }
-        guard let limit = Int(raw), (1...100).contains(limit) else { throw APIError.badRequest("limit must be an integer from 1 to 100") }
-        return limit
+        return try RecordQuery.parseLimit(raw)
     }
 }
 

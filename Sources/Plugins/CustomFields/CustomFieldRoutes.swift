@@ -72,8 +72,8 @@ struct CustomFieldRoutes {
         }
         let key = existing?.key ?? string("key") ?? ""
         if existing == nil {
-            if key.wholeMatch(of: /[a-z][a-zA-Z0-9_]{0,62}/) == nil {
-                errors.append(FieldError(field: "key", code: "invalid", message: "must match ^[a-z][a-zA-Z0-9_]{0,62}$"))
+            if !CustomFieldDefinition.isWellFormedKey(key) {
+                errors.append(FieldError(field: "key", code: "invalid", message: "must match \(CustomFieldDefinition.keyPattern)"))
             } else if schema.field(key) != nil || EntitySchema.systemFields.contains(key) || ["custom", "tags"].contains(key) {
                 errors.append(FieldError(field: "key", code: "reserved", message: "is a built-in field of \(entity)"))
             } else if Self.luaKeywords.contains(key) {

@@ -12,7 +12,7 @@ enum CustomFieldsDocs {
 
     // MARK: Schemas
 
-    static let keyPattern = "^[a-z][a-zA-Z0-9_]{0,62}$"
+    static let keyPattern = CustomFieldDefinition.keyPattern
 
     static var typeSchema: JSONSchema {
         .string(

@@ -31,7 +31,7 @@ public struct CustomFieldsPlugin: CRMPlugin {
             for (entity, fields) in plugin.fields {
                 for field in fields {
                     guard let key = field["key"]?.stringValue, let type = field["type"]?.stringValue,
-                        CustomFieldDefinition.types[type] != nil, key.wholeMatch(of: /[a-z][a-zA-Z0-9_]{0,62}/) != nil
+                        CustomFieldDefinition.types[type] != nil, CustomFieldDefinition.isWellFormedKey(key)
                     else {
                         logger.warning("skipping a malformed field of a Lua plugin", metadata: ["plugin": "\(plugin.id)"])
                         continue
