@@ -4,12 +4,12 @@ import Testing
 
 @Suite struct ValidatorTests {
     @Test func emailsNeedOneAtAndADottedDomain() {
-        for good in ["ada@example.com", "a.b+c@sub.example.org", "x@a.b", "x@.a.b"] {
+        for good in ["ada@example.com", "a.b+c@sub.example.org", "x@a.b"] {
             #expect(Validator.isEmail(good), "\(good)")
         }
         for bad in ["", "ada", "ada@", "@example.com", "ada@example", "ada@.com", "ada@com.", "a@b@c.d", "ada lovelace@example.com",
                     "ada@exa mple.com", "ada@example..com", String(repeating: "a", count: 250) + "@b.co", "ada@@example.com",
-                    "ada@example.com\u{00A0}", "a\tb@c.d", "a..b@c.d", "ada@example.com@"] {
+                    "ada@example.com\u{00A0}", "a\tb@c.d", "a..b@c.d", "ada@example.com@", "x@.a.b", "x@a.b.", "x@a..b"] {
             #expect(!Validator.isEmail(bad), "\(bad)")
         }
     }

@@ -65,12 +65,16 @@ public struct Validator {
             } else if ats == 0 {
                 localLength += 1
             } else {
-                if scalar == ".", domainLength > 0, firstInnerDot == nil { firstInnerDot = domainLength }
+                // A domain's labels are not empty: no dot first (nor last, below).
+                if scalar == "." {
+                    guard domainLength > 0 else { return false }
+                    if firstInnerDot == nil { firstInnerDot = domainLength }
+                }
                 domainLength += 1
             }
         }
         // The domain has a dot with something on both sides of it.
-        guard ats == 1, localLength > 0, let dot = firstInnerDot else { return false }
+        guard ats == 1, localLength > 0, let dot = firstInnerDot, previous != "." else { return false }
         return dot < domainLength - 1
     }
 
