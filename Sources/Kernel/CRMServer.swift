@@ -81,7 +81,7 @@ public struct CRMServer: Sendable {
         for plugin in registry.plugins {
             let routes = APIRoutes(
                 group: api, prefix: prefix, pluginID: plugin.manifest.id, pluginStates: services.pluginStates,
-                documentation: services.documentation, authLimiter: authLimiter)
+                documentation: services.documentation, authLimiter: authLimiter, declaredPermissions: plugin.manifest.permissions)
             plugin.register(into: PluginRegistrar(
                 pluginID: plugin.manifest.id, routes: routes, services: services, background: background))
         }

@@ -5,6 +5,11 @@ import Kernel
 /// `/scripts`: a tenant's Lua scripts (API.md, Scripts and workflows). `PUT` compiles and
 /// loads first — a script that does not load is never saved.
 struct ScriptRoutes {
+    /// The scripting plugin's permissions (its manifest declares them): viewers read scripts,
+    /// runs and jobs; admins change scripts, dry-run them and retry jobs.
+    static let read = Permission("scripts.read", minimumRole: .viewer)
+    static let manage = Permission("scripts.manage", minimumRole: .admin)
+
     let services: KernelServices
     let engine: ScriptEngine
     let store: ScriptStore
@@ -15,27 +20,27 @@ struct ScriptRoutes {
     static let maxSourceBytes = 256 * 1024
 
     func register(on routes: APIRoutes) {
-        routes.get("/scripts", requires: .scriptsRead, doc: ScriptingDocs.listScripts) { _, _, principal in
+        routes.get("/scripts", requires: ScriptRoutes.read, doc: ScriptingDocs.listScripts) { _, _, principal in
             try JSONResponse.make(.ok, DataEnvelope(try await store.list(principal)))
         }
-        routes.get("/scripts/:name", requires: .scriptsRead, doc: ScriptingDocs.getScript) { _, context, principal in
+        routes.get("/scripts/:name", requires: ScriptRoutes.read, doc: ScriptingDocs.getScript) { _, context, principal in
             try JSONResponse.make(.ok, try await script(try Self.name(context), principal))
         }
-        routes.put("/scripts/:name", requires: .scriptsManage, doc: ScriptingDocs.putScript) { request, context, principal in
+        routes.put("/scripts/:name", requires: ScriptRoutes.manage, doc: ScriptingDocs.putScript) { request, context, principal in
             try await put(request, context, principal)
         }
-        routes.delete("/scripts/:name", requires: .scriptsManage, doc: ScriptingDocs.deleteScript) { _, context, principal in
+        routes.delete("/scripts/:name", requires: ScriptRoutes.manage, doc: ScriptingDocs.deleteScript) { _, context, principal in
             let name = try Self.name(context)
             guard try await store.delete(principal, name: name) else { throw APIError.notFound("no script '\(name)'") }
             engine.invalidate(principal.organizationID)
             return JSONResponse.noContent()
         }
-        routes.get("/scripts/:name/runs", requires: .scriptsRead, doc: ScriptingDocs.listScriptRuns) { request, context, principal in
+        routes.get("/scripts/:name/runs", requires: ScriptRoutes.read, doc: ScriptingDocs.listScriptRuns) { request, context, principal in
             let name = try Self.name(context)
             _ = try await script(name, principal)
             return RecordResponse.raw(.ok, try await store.runs(principal, script: name, limit: try RecordResponse.limit(request)))
         }
-        routes.post("/scripts/:name/test", requires: .scriptsManage, doc: ScriptingDocs.testScript) { request, context, principal in
+        routes.post("/scripts/:name/test", requires: ScriptRoutes.manage, doc: ScriptingDocs.testScript) { request, context, principal in
             try await test(request, context, principal)
         }
     }

@@ -19,7 +19,8 @@ public struct ScriptingPlugin: CRMPlugin {
 
     public let manifest = PluginManifest(
         id: "scripting", name: "Scripts and workflows", version: "1.0.0",
-        summary: "Tenant Lua scripts: validation and workflow automation", hidden: true)
+        summary: "Tenant Lua scripts: validation and workflow automation",
+        permissions: [ScriptRoutes.read, ScriptRoutes.manage], hidden: true)
 
     public var migrations: [Migration] { [ScriptingMigrations.tables, ScriptingMigrations.queuedJobs] }
 

@@ -17,7 +17,7 @@ struct WorkflowRoutes {
     }
 
     func register(on routes: APIRoutes) {
-        routes.get("/workflow-jobs", requires: .scriptsRead, doc: ScriptingDocs.listWorkflowJobs) { request, _, principal in
+        routes.get("/workflow-jobs", requires: ScriptRoutes.read, doc: ScriptingDocs.listWorkflowJobs) { request, _, principal in
             let status = request.uri.queryParameters.get("status")
             if let status, !["pending", "running", "done", "failed"].contains(status) {
                 throw APIError.badRequest("status must be pending, running, done or failed")
@@ -32,7 +32,7 @@ struct WorkflowRoutes {
             }
             return RecordResponse.raw(.ok, body)
         }
-        routes.post("/workflow-jobs/:id/retry", requires: .scriptsManage, doc: ScriptingDocs.retryWorkflowJob) { _, context, principal in
+        routes.post("/workflow-jobs/:id/retry", requires: ScriptRoutes.manage, doc: ScriptingDocs.retryWorkflowJob) { _, context, principal in
             let id = try context.uuidParameter("id")
             let body = try await services.database.withScope(principal.scope) { connection -> String? in
                 let rows = try await connection.query(

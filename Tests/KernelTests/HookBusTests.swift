@@ -17,7 +17,7 @@ private final class CallLog: Sendable {
 private struct WidgetPlugin: CRMPlugin {
     let calls = CallLog()
 
-    let manifest = PluginManifest(id: "widgets", name: "Widgets", version: "1", summary: "w", permissions: ["widgets.read", "widgets.write"])
+    let manifest = PluginManifest(id: "widgets", name: "Widgets", version: "1", summary: "w", permissions: PluginManifest.readWrite("widgets"))
 
     var migrations: [Migration] {
         [Migration("0001_widgets", KernelMigrations.entityTable("widgets", columns: ["name text NOT NULL", "size bigint"], searchSQL: "coalesce(name, '')"))]

@@ -8,7 +8,7 @@ import TestSupport
 
 /// A plugin with one route, to see the kernel gate it per tenant.
 private struct PingPlugin: CRMPlugin {
-    let manifest = PluginManifest(id: "ping", name: "Ping", version: "1", summary: "ping", permissions: ["ping.read"])
+    let manifest = PluginManifest(id: "ping", name: "Ping", version: "1", summary: "ping", permissions: [Permission("ping.read", minimumRole: .viewer)])
 
     func register(into registrar: PluginRegistrar) {
         registrar.routes.get("/ping", requires: .declared("ping.read"), doc: APIOperation("ping", "Ping")) { _, _, _ in

@@ -16,22 +16,33 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
 }
 
 /// Something a route may require. Each permission names the least role that holds it; roles
-/// are ordered, so a higher role holds every permission of the lower ones.
+/// are ordered, so a higher role holds every permission of the lower ones. The kernel's own are
+/// below; a plugin declares its own in its manifest (`PluginManifest.permissions`), and its
+/// routes name them with `declared(_:)`, which the route gate resolves from that manifest.
 public struct Permission: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     public let minimumRole: Role
+    /// A reference by name to a plugin's declared permission, not yet resolved.
+    let isReference: Bool
 
     public init(_ name: String, minimumRole: Role) {
         self.name = name
         self.minimumRole = minimumRole
+        self.isReference = false
+    }
+
+    private init(reference name: String) {
+        self.name = name
+        self.minimumRole = .owner
+        self.isReference = true
     }
 
     public var description: String { name }
 
-    /// A plugin's declared permission: `<plugin>.read` is for viewers, anything else
-    /// (`.write`) for members.
+    /// The permission `name` as the registering plugin's manifest declares it (its role comes
+    /// from there); registering a route with a name the manifest lacks stops start-up.
     public static func declared(_ name: String) -> Permission {
-        Permission(name, minimumRole: name.hasSuffix(".read") ? .viewer : .member)
+        Permission(reference: name)
     }
 
     public static let organizationRead = Permission("organization.read", minimumRole: .viewer)
@@ -45,10 +56,6 @@ public struct Permission: Sendable, Hashable, CustomStringConvertible {
     public static let apiKeysManage = Permission("apikeys.manage", minimumRole: .admin)
     public static let recordsRead = Permission("records.read", minimumRole: .viewer)
     public static let recordsWrite = Permission("records.write", minimumRole: .member)
-    public static let scriptsRead = Permission("scripts.read", minimumRole: .viewer)
-    public static let scriptsManage = Permission("scripts.manage", minimumRole: .admin)
-    public static let customFieldsRead = Permission("customfields.read", minimumRole: .viewer)
-    public static let customFieldsManage = Permission("customfields.manage", minimumRole: .admin)
 }
 
 extension Role {

@@ -21,11 +21,15 @@ public struct APIRoutes {
     let prefix: String
     /// The tag of the group's operations in the document (default: the plugin's id).
     var tag: String?
+    /// The plugin's declared permissions by name (its manifest), which `Permission.declared`
+    /// references resolve to.
+    let declaredPermissions: [String: Permission]
 
     init(
         group: RouterGroup<CRMRequestContext>, prefix: String, pluginID: String?, pluginStates: PluginStates,
-        documentation: APIDocumentation, authLimiter: RateLimiter
+        documentation: APIDocumentation, authLimiter: RateLimiter, declaredPermissions: [Permission] = []
     ) {
+        self.declaredPermissions = Dictionary(declaredPermissions.map { ($0.name, $0) }) { first, _ in first }
         self.group = group
         self.authLimiter = authLimiter
         self.prefix = prefix
@@ -89,10 +93,22 @@ public struct APIRoutes {
             method: method, path: prefix + path.description, pluginID: pluginID, permission: permission, operation: operation))
     }
 
+    /// A declared permission resolved from the manifest; a kernel permission as it is. A route
+    /// that requires what its plugin does not declare is a programming error: start-up stops.
+    func resolve(_ permission: Permission, for path: RouterPath) -> Permission {
+        guard permission.isReference else { return permission }
+        guard let declared = declaredPermissions[permission.name] else {
+            preconditionFailure(
+                "route \(path) of \(pluginID ?? "the kernel") requires '\(permission.name)', which its manifest does not declare")
+        }
+        return declared
+    }
+
     func on(
         _ path: RouterPath, _ method: HTTPRequest.Method, _ permission: Permission, _ doc: APIOperation,
         _ handler: @escaping Handler
     ) {
+        let permission = resolve(permission, for: path)
         record(path, method, permission, doc)
         let pluginID = self.pluginID
         let pluginStates = self.pluginStates

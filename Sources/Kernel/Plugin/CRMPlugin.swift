@@ -52,6 +52,12 @@ extension PluginRegistrar {
         RecordRoutes(schema: schema, store: services.records).register(on: routes)
     }
 
+    /// Makes this plugin the provider of custom fields: their definitions and the evaluation of
+    /// their expressions (one provider; tenants have custom fields while it is enabled).
+    public func provideCustomFields(_ provider: any CustomFieldProvider) {
+        services.customFields.set(provider, pluginID: pluginID)
+    }
+
     /// Subscribes to a hook event (e.g. `deals.beforeSave`); runs only for tenants that have
     /// this plugin enabled.
     public func on(_ event: String, order: Int = 100, _ handler: @escaping HookBus.Handler) {

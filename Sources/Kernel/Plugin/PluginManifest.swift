@@ -8,8 +8,10 @@ public struct PluginManifest: Sendable, Equatable {
     public var summary: String
     /// Ids of the plugins that must be registered (and, per tenant, enabled) before this one.
     public var dependsOn: [String]
-    /// Permissions the plugin's routes check, e.g. `deals.read`, `deals.write`.
-    public var permissions: [String]
+    /// The permissions the plugin's routes check, each with the least role that holds it
+    /// (`deals.read` for viewers, `deals.write` for members). The kernel's record routes of the
+    /// plugin's entities require `<id>.read` and `<id>.write`.
+    public var permissions: [Permission]
     public var enabledByDefault: Bool
     /// The entity collections (path names) the plugin serves, e.g. `contacts`, `companies`.
     public var entities: [String]
@@ -18,7 +20,7 @@ public struct PluginManifest: Sendable, Equatable {
 
     public init(
         id: String, name: String, version: String, summary: String,
-        dependsOn: [String] = [], permissions: [String] = [], enabledByDefault: Bool = true, entities: [String] = [],
+        dependsOn: [String] = [], permissions: [Permission] = [], enabledByDefault: Bool = true, entities: [String] = [],
         hidden: Bool = false
     ) {
         self.entities = entities
@@ -30,5 +32,12 @@ public struct PluginManifest: Sendable, Equatable {
         self.dependsOn = dependsOn
         self.permissions = permissions
         self.enabledByDefault = enabledByDefault
+    }
+}
+
+extension PluginManifest {
+    /// The usual pair: `<id>.read` for viewers, `<id>.write` for members.
+    public static func readWrite(_ id: String) -> [Permission] {
+        [Permission("\(id).read", minimumRole: .viewer), Permission("\(id).write", minimumRole: .member)]
     }
 }

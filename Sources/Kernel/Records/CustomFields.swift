@@ -94,10 +94,13 @@ public struct ExpressionFailure: Error, Sendable {
 
 /// Where the record store finds the provider (none until the plugin registers it).
 public final class CustomFieldHook: Sendable {
-    private let provider = Mutex<(any CustomFieldProvider)?>(nil)
+    private let registered = Mutex<(pluginID: String, provider: any CustomFieldProvider)?>(nil)
 
     public init() {}
 
-    public func set(_ newValue: any CustomFieldProvider) { provider.withLock { $0 = newValue } }
-    public var current: (any CustomFieldProvider)? { provider.withLock { $0 } }
+    /// Set through `PluginRegistrar.provideCustomFields`, which names the providing plugin.
+    func set(_ provider: any CustomFieldProvider, pluginID: String) { registered.withLock { $0 = (pluginID, provider) } }
+    public var current: (any CustomFieldProvider)? { registered.withLock { $0?.provider } }
+    /// The plugin that provides custom fields: a tenant has them while it has that plugin on.
+    public var pluginID: String? { registered.withLock { $0?.pluginID } }
 }

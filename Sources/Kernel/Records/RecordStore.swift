@@ -203,7 +203,7 @@ public struct RecordStore: Sendable {
 
     // MARK: Pieces
 
-    /// The tenant's custom fields of the entity (none while the custom-fields plugin is off).
+    /// The tenant's custom fields of the entity (none while the plugin that provides them is off).
     public func customDefinitions(
         _ schema: EntitySchema, _ principal: Principal, tenant: PluginStates.Tenant? = nil
     ) async throws -> [CustomFieldDefinition] {
@@ -213,10 +213,10 @@ public struct RecordStore: Sendable {
     public func customDefinitions(
         _ schema: EntitySchema, organizationID: UUID, tenant: PluginStates.Tenant? = nil
     ) async throws -> [CustomFieldDefinition] {
-        guard let provider = customFieldHook.current else { return [] }
+        guard let provider = customFieldHook.current, let providingPlugin = customFieldHook.pluginID else { return [] }
         var state = tenant
         if state == nil { state = try await pluginStates.tenant(organizationID) }
-        guard state?.enabled["customfields"] == true else { return [] }
+        guard state?.enabled[providingPlugin] == true else { return [] }
         return try await provider.definitions(organizationID, entity: schema.name)
     }
 

@@ -11,7 +11,7 @@ public struct ActivitiesPlugin: CRMPlugin {
         id: "activities", name: "Activities", version: "1.0.0",
         summary: "Tasks, calls, meetings, notes and emails",
         dependsOn: ["contacts"],
-        permissions: ["activities.read", "activities.write"],
+        permissions: PluginManifest.readWrite("activities"),
         entities: ["activities"])
 
     public var migrations: [Migration] { [ActivitiesMigrations.table, ActivityInsightsMigrations.indexes, ActivityInsightsMigrations.counters] }

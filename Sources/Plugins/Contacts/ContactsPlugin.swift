@@ -8,7 +8,7 @@ public struct ContactsPlugin: CRMPlugin {
     public let manifest = PluginManifest(
         id: "contacts", name: "Contacts", version: "1.0.0",
         summary: "Contacts and companies",
-        permissions: ["contacts.read", "contacts.write"],
+        permissions: PluginManifest.readWrite("contacts"),
         entities: ["contacts", "companies"])
 
     public var migrations: [Migration] { [ContactsMigrations.tables, ContactsMigrations.counters] }

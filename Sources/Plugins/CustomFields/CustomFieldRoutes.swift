@@ -11,8 +11,8 @@ struct CustomFieldRoutes {
     let evaluator: ExpressionEvaluator
 
     var logger: Logger { services.logger }
-    static let read = Permission.customFieldsRead
-    static let manage = Permission.customFieldsManage
+    static let read = Permission("customfields.read", minimumRole: .viewer)
+    static let manage = Permission("customfields.manage", minimumRole: .admin)
     static let maxPerEntity = 200
     static let maxOptions = 200
     static let luaKeywords: Set<String> = [

@@ -13,7 +13,7 @@ public struct CustomFieldsPlugin: CRMPlugin {
     public let manifest = PluginManifest(
         id: "customfields", name: "Custom fields", version: "1.0.0",
         summary: "Per-tenant custom fields with validation and formulas",
-        permissions: ["customfields.read", "customfields.write"],
+        permissions: [CustomFieldRoutes.read, CustomFieldRoutes.manage],
         entities: ["custom-fields"])
 
     public var migrations: [Migration] { [CustomFieldMigrations.definitions] }
@@ -22,7 +22,7 @@ public struct CustomFieldsPlugin: CRMPlugin {
         CustomFieldsDocs.register(registrar.services.documentation)
         let definitions = DefinitionStore(database: registrar.services.database)
         let provider = CustomFieldProviderImpl(definitions: definitions, evaluator: evaluator)
-        registrar.services.customFields.set(provider)
+        registrar.provideCustomFields(provider)
         registrar.services.tenantChanges.add { definitions.invalidate($0) }
         let logger = registrar.services.logger
         // A Lua plugin's `fields` become the tenant's definitions when it is enabled (kept,

@@ -8,7 +8,7 @@ public struct DealsPlugin: CRMPlugin {
         id: "deals", name: "Deals", version: "1.0.0",
         summary: "Pipelines, stages and deals",
         dependsOn: ["contacts"],
-        permissions: ["deals.read", "deals.write"],
+        permissions: PluginManifest.readWrite("deals"),
         entities: ["pipelines", "deals"])
 
     public var migrations: [Migration] { [DealsMigrations.tables, DealsMigrations.insights, DealsMigrations.counters] }
