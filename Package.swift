@@ -147,6 +147,12 @@ let package = Package(
             path: "Tests/KernelTests"
         ),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting"], path: "Tests/ScriptingTests"),
+        // One target per plugin module: its declarations, and its SQL on a real PostgreSQL.
+        .testTarget(name: "ContactsTests", dependencies: ["Contacts", "TestSupport"], path: "Tests/ContactsTests"),
+        .testTarget(name: "DealsTests", dependencies: ["Deals", "Contacts", "TestSupport"], path: "Tests/DealsTests"),
+        .testTarget(name: "ActivitiesTests", dependencies: ["Activities", "Contacts", "TestSupport"], path: "Tests/ActivitiesTests"),
+        .testTarget(
+            name: "CustomFieldsTests", dependencies: ["CustomFields", "Scripting", "TestSupport"], path: "Tests/CustomFieldsTests"),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

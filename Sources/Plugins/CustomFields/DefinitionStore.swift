@@ -20,13 +20,13 @@ final class DefinitionStore: Sendable {
     func all(_ organizationID: UUID) async throws -> [CustomFieldDefinition] {
         if let cached = cache.withLock({ $0[organizationID] }) { return cached }
         let definitions = try await database.withScope(TenantScope(organizationID: organizationID)) { connection in
-            try await load(organizationID, on: connection)
+            try await Self.load(organizationID, on: connection, logger: logger)
         }
         cache.withLock { $0[organizationID] = definitions }
         return definitions
     }
 
-    func load(_ organizationID: UUID, on connection: PostgresConnection) async throws -> [CustomFieldDefinition] {
+    static func load(_ organizationID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [CustomFieldDefinition] {
         let rows = try await connection.query(
             """
             SELECT id, entity, key, label, type, required, options::text, default_value::text, validation::text, formula

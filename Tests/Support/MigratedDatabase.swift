@@ -1,0 +1,58 @@
+import Foundation
+import Kernel
+import PostgresNIO
+
+/// A fresh database with the kernel's and the given plugins' migrations applied, for a plugin
+/// module's own tests: its SQL (tables, triggers, row-level security) against a real
+/// PostgreSQL, without a server.
+public struct MigratedDatabase: Sendable {
+    public let database: TestDatabase
+
+    public static func create(_ plugins: [any CRMPlugin]) async throws -> MigratedDatabase {
+        let database = try await TestDatabase.create()
+        let registry = try PluginRegistry(plugins)
+        try await database.withApp { client in
+            try await Migrator(client: client, logger: TestDatabase.logger).migrate(CRMServer.migrationSets(for: registry))
+        }
+        return MigratedDatabase(database: database)
+    }
+
+    /// Runs `body` in one transaction as the application role acting for `organization`
+    /// (created first when missing), as the server's requests do.
+    @discardableResult
+    public func asOrganization<T: Sendable>(
+        _ organization: UUID, _ body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await database.withApp { client in
+            try await client.withConnection { connection in
+                let logger = TestDatabase.logger
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    try await connection.query("SELECT set_config('app.org_id', \(organization.uuidString), true)", logger: logger)
+                    try await connection.query(
+                        "INSERT INTO organizations (id, name) VALUES (\(organization), 'Test') ON CONFLICT DO NOTHING", logger: logger)
+                    let result = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// The organization's insight counters as `name day key → n`, summed over slots, zeros left out.
+    public func counters(_ organization: UUID) async throws -> [String: Int] {
+        try await asOrganization(organization) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT name || ' ' || day::text || ' ' || key, sum(n)::int FROM insight_counters
+                WHERE org_id = \(organization) GROUP BY 1 HAVING sum(n) <> 0
+                """, logger: TestDatabase.logger)
+            var counters: [String: Int] = [:]
+            for try await (key, n) in rows.decode((String, Int).self) { counters[key] = n }
+            return counters
+        }
+    }
+}
