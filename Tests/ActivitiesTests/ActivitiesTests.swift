@@ -19,7 +19,7 @@ import TestSupport
     }
 
     @Test func openActivitiesCountByOwnerAndDueDayDoneOnesByCompletionDay() async throws {
-        let database = try await MigratedDatabase.create([ContactsPlugin(), ActivitiesPlugin()])
+        let database = try await MigratedDatabase.shared()
         let (org, owner, task) = (UUID(), UUID(), UUID())
         try await database.asOrganization(org) { connection in
             try await connection.query(

@@ -15,7 +15,7 @@ import TestSupport
     }
 
     @Test func contactsCountByCreationDayWhileLiveAndOnlyForTheirOrganization() async throws {
-        let database = try await MigratedDatabase.create([ContactsPlugin()])
+        let database = try await MigratedDatabase.shared()
         let (mine, theirs) = (UUID(), UUID())
         let today = try await database.asOrganization(mine) { connection in
             try await connection.query(

@@ -24,7 +24,7 @@ import TestSupport
     }
 
     @Test func definitionsLoadForTheirOrganizationOnly() async throws {
-        let database = try await MigratedDatabase.create([plugin()])
+        let database = try await MigratedDatabase.shared()
         let (mine, theirs) = (UUID(), UUID())
         try await database.asOrganization(mine) { connection in
             try await connection.query(

@@ -19,7 +19,7 @@ import TestSupport
     }
 
     @Test func aDealCountsByStageAndItsWinByDayWhileLive() async throws {
-        let database = try await MigratedDatabase.create([ContactsPlugin(), DealsPlugin()])
+        let database = try await MigratedDatabase.shared()
         let org = UUID()
         let (pipeline, open, won, deal) = (UUID(), UUID(), UUID(), UUID())
         let entered = try await database.asOrganization(org) { connection -> [Date] in

@@ -2,19 +2,16 @@ import Foundation
 import Kernel
 import PostgresNIO
 
-/// A fresh database with the kernel's and the given plugins' migrations applied, for a plugin
-/// module's own tests: its SQL (tables, triggers, row-level security) against a real
-/// PostgreSQL, without a server.
+/// The database the shared test server migrated (the kernel and every bundled plugin), for a
+/// plugin module's own tests: its SQL (tables, triggers, row-level security) against a real
+/// PostgreSQL, each test in an organization of its own. Shared rather than created per test:
+/// a database and its migrations per suite added seconds of start-up load to a run that
+/// already starts dozens of servers on two cores.
 public struct MigratedDatabase: Sendable {
     public let database: TestDatabase
 
-    public static func create(_ plugins: [any CRMPlugin]) async throws -> MigratedDatabase {
-        let database = try await TestDatabase.create()
-        let registry = try PluginRegistry(plugins)
-        try await database.withApp { client in
-            try await Migrator(client: client, logger: TestDatabase.logger).migrate(CRMServer.migrationSets(for: registry))
-        }
-        return MigratedDatabase(database: database)
+    public static func shared() async throws -> MigratedDatabase {
+        MigratedDatabase(database: try await SharedServer.shared.database())
     }
 
     /// Runs `body` in one transaction as the application role acting for `organization`
