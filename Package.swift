@@ -110,10 +110,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The runtime's global-executor hook, linked directly (EventLoopExecutor).
+        .target(name: "ConcurrencyHook", path: "Sources/ConcurrencyHook"),
         .executableTarget(
             name: "Host",
             dependencies: [
-                "Kernel", "Scripting", "Contacts", "Deals", "Activities", "CustomFields", "AdminUI",
+                "Kernel", "Scripting", "Contacts", "Deals", "Activities", "CustomFields", "AdminUI", "ConcurrencyHook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,9 +1,6 @@
+import ConcurrencyHook
 import NIOCore
 import NIOPosix
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Swift concurrency's global executor on NIO's event loops, so that a request's handler, its
 /// PostgreSQL I/O and its response run on one thread instead of hopping to and from a separate
@@ -22,12 +19,13 @@ import Glibc
 enum EventLoopExecutor {
     private typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
 
-    /// Installs the hook; `false` if the runtime has none or someone else installed one.
+    /// Installs the hook; `false` if someone else installed one.
     static func install() -> Bool {
         // The hook variable holds one nullable function pointer.
         guard MemoryLayout<EnqueueGlobalHook?>.size == MemoryLayout<UnsafeRawPointer>.size else { return false }
-        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "swift_task_enqueueGlobal_hook") else { return false }
-        let hook = symbol.assumingMemoryBound(to: EnqueueGlobalHook?.self)
+        // Linked directly (ConcurrencyHook): `dlsym` finds nothing in a `--static-swift-stdlib`
+        // binary, whose runtime symbols are local.
+        let hook = UnsafeMutableRawPointer(crm_swift_task_enqueue_global_hook()).assumingMemoryBound(to: EnqueueGlobalHook?.self)
         guard hook.pointee == nil else { return false }
         hook.pointee = { job, _ in
             // The current loop when there is one: a task resumed by a channel's I/O goes on
