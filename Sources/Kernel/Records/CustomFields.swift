@@ -63,20 +63,8 @@ public struct CustomFieldDefinition: Sendable, Codable, Equatable {
             readOnly: formula != nil)
     }
 
-    /// SQL over `t.custom` giving the value typed for comparison and sorting.
-    public var sqlExpression: String {
-        let text = "(t.custom ->> '\(key)')"
-        switch type {
-        case "number": return "\(text)::double precision"
-        case "integer": return "\(text)::bigint"
-        case "boolean": return "\(text)::boolean"
-        case "date": return "\(text)::date"
-        case "datetime": return "\(text)::timestamptz"
-        case "currency": return "(t.custom -> '\(key)' ->> 'amount')::numeric"
-        case "multiSelect": return "(t.custom -> '\(key)')"
-        default: return text
-        }
-    }
+    /// SQL over `t.custom` giving the value typed for comparison and sorting (the type's).
+    public var sqlExpression: String { spec.type.customValueSQL(key: key) }
 }
 
 /// What the custom-fields plugin gives the record store: a tenant's definitions, and Lua

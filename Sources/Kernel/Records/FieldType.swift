@@ -23,11 +23,22 @@ public protocol FieldType: Sendable {
     var textOperators: Bool { get }
     /// The JSON Schema of the field's values in the OpenAPI document (see `FieldType+Schema`).
     func jsonSchema(_ field: FieldSpec) -> JSONSchema
+    /// Whether a list may be sorted by the field (not by a list of values).
+    var sortable: Bool { get }
+    /// SQL over the custom value `key` (in `t.custom`) typed for comparison and sorting.
+    func customValueSQL(key: String) -> String
 }
 
 extension FieldType {
     public var orderedOperators: Bool { false }
     public var textOperators: Bool { false }
+    public var sortable: Bool { true }
+
+    /// The JSON text cast to `sqlType` (text as it is).
+    public func customValueSQL(key: String) -> String {
+        let text = "(t.custom ->> '\(key)')"
+        return sqlType == "text" ? text : "\(text)::\(sqlType)"
+    }
 
     public func sqlText(_ value: JSONValue) -> String {
         switch value {

@@ -97,9 +97,7 @@ public struct RecordQuery: Sendable {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
             let descending = part.hasPrefix("-")
             let name = String(descending ? part.dropFirst() : part)
-            guard let member = member(name, in: schema, custom: custom), !(member.type is ReferenceListFieldType),
-                !(member.type is MultiSelectFieldType)
-            else {
+            guard let member = member(name, in: schema, custom: custom), member.type.sortable else {
                 throw APIError.badRequest("cannot sort by '\(name)'")
             }
             return SortKey(member: member, descending: descending)

@@ -7,6 +7,9 @@ public struct CurrencyValueFieldType: FieldType {
     public var jsonType: String { "object" }
     public var orderedOperators: Bool { true }
 
+    /// The amount: values compare and sort by it, whatever their currencies.
+    public func customValueSQL(key: String) -> String { "(t.custom -> '\(key)' ->> 'amount')::numeric" }
+
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .object(let object) = value, Set(object.keys) == ["amount", "currency"], let amount = object["amount"],
             let currency = object["currency"]

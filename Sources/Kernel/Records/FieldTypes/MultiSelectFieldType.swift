@@ -4,6 +4,10 @@ public struct MultiSelectFieldType: FieldType {
     public var name: String { "multiSelect" }
     public var sqlType: String { "jsonb" }
     public var jsonType: String { "array" }
+    public var sortable: Bool { false }
+
+    /// The array itself, for containment (`@>`).
+    public func customValueSQL(key: String) -> String { "(t.custom -> '\(key)')" }
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .array(let items) = value else { throw wrongType(field, "an array of options") }

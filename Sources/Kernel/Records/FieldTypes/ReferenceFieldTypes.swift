@@ -27,6 +27,7 @@ public struct ReferenceListFieldType: FieldType {
     public var name: String { "referenceList" }
     public var sqlType: String { "uuid[]" }
     public var jsonType: String { "array" }
+    public var sortable: Bool { false }
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .array(let items) = value, items.count <= (field.maxLength ?? 100) else {
