@@ -60,4 +60,50 @@ import TestSupport
         }
         #expect(try await database.counters(org).isEmpty)
     }
+
+    /// An installation that had deals before the counters: the migration finds, across every
+    /// tenant, when each deal entered its stage (from the history, not its creation) and counts
+    /// its stage entries — the history is under row-level security like the deals.
+    @Test func anExistingInstallationsDealsAreCountedByTheMigration() async throws {
+        let database = try await TestDatabase.create()
+        let sets = CRMServer.migrationSets(for: try PluginRegistry([ContactsPlugin(), DealsPlugin()]))
+        let before = sets.map { $0.owner == "deals" ? MigrationSet(owner: "deals", migrations: Array($0.migrations.prefix(2))) : $0 }
+        try await database.withApp { try await Migrator(client: $0, logger: logger).migrate(before) }
+        let installation = MigratedDatabase(database: database)
+        let (org, pipeline, open, won, deal) = (UUID(), UUID(), UUID(), UUID(), UUID())
+        try await installation.asOrganization(org) { connection in
+            try await connection.query("INSERT INTO pipelines (org_id, id, name) VALUES (\(org), \(pipeline), 'P')", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO stages (org_id, id, pipeline_id, name, position, probability, kind) VALUES
+                  (\(org), \(open), \(pipeline), 'Open', 0, 10, 'open'), (\(org), \(won), \(pipeline), 'Won', 1, 100, 'won')
+                """, logger: logger)
+            // Created on 1 January in the open stage, won on 5 January.
+            try await connection.query(
+                """
+                INSERT INTO deals (org_id, id, name, amount, currency, pipeline_id, stage_id, status, created_at)
+                VALUES (\(org), \(deal), 'D', 10, 'EUR', \(pipeline), \(won), 'won', '2026-01-01T09:00:00Z')
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO deal_stage_history (org_id, deal_id, stage_id, entered_at, left_at) VALUES
+                  (\(org), \(deal), \(open), '2026-01-01T09:00:00Z', '2026-01-05T09:00:00Z'),
+                  (\(org), \(deal), \(won), '2026-01-05T09:00:00Z', NULL)
+                """, logger: logger)
+        }
+        try await database.withApp { try await Migrator(client: $0, logger: logger).migrate(sets) }
+
+        let entered = try await installation.asOrganization(org) { connection -> [String] in
+            var days: [String] = []
+            let rows = try await connection.query(
+                "SELECT (stage_entered_at AT TIME ZONE 'UTC')::date::text FROM deals WHERE id = \(deal)", logger: logger)
+            for try await day in rows.decode(String.self) { days.append(day) }
+            return days
+        }
+        #expect(entered == ["2026-01-05"])
+        #expect(try await installation.counters(org) == [
+            "deals.stage -infinity \(won.text) EUR": 1, "deals.won 2026-01-05 \(pipeline.text) EUR": 1,
+            "deals.inStage -infinity \(won.text)": 1, "deals.leftStage -infinity \(open.text)": 1,
+        ])
+    }
 }

@@ -10,6 +10,10 @@ import PostgresNIO
 public struct MigratedDatabase: Sendable {
     public let database: TestDatabase
 
+    public init(database: TestDatabase) {
+        self.database = database
+    }
+
     public static func shared() async throws -> MigratedDatabase {
         MigratedDatabase(database: try await SharedServer.shared.database())
     }

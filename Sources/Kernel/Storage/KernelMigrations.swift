@@ -257,11 +257,21 @@ public enum KernelMigrations {
         END $$;
         """)
 
+    /// `sql` run over every tenant's rows of `tables`: a migration runs as the tables' owner,
+    /// which FORCE ROW LEVEL SECURITY otherwise holds to the (unset) current organization, so
+    /// that it is lifted for the migration's own transaction and put back after. Every table
+    /// the SQL reads or writes must be listed: one left out looks empty.
+    public static func acrossTenants(_ tables: [String], _ sql: String) -> String {
+        tables.map { "ALTER TABLE \($0) NO FORCE ROW LEVEL SECURITY;\n" }.joined()
+            + sql + "\n"
+            + tables.map { "ALTER TABLE \($0) FORCE ROW LEVEL SECURITY;\n" }.joined()
+    }
+
     /// Frozen once released, like `entityTable`: attaches the insight counters' statement
     /// triggers to `table`, counting each row with `function(row, sign)`, and — with `backfill`
-    /// — counts the rows already there (as the tables' owner, FORCE ROW LEVEL SECURITY lifted
-    /// for the migration's own transaction, so that every tenant's rows are seen).
-    public static func counted(_ table: String, by function: String, backfill: Bool = true) -> String {
+    /// — counts the rows already there, across tenants; `reading` names the other tables
+    /// `function` looks into (a deal's stage entries).
+    public static func counted(_ table: String, by function: String, backfill: Bool = true, reading: [String] = []) -> String {
         let triggers = """
             CREATE TRIGGER \(table)_counted_insert AFTER INSERT ON \(table) REFERENCING NEW TABLE AS new_rows
                 FOR EACH STATEMENT EXECUTE FUNCTION crm_counted('\(function)');
@@ -271,17 +281,12 @@ public enum KernelMigrations {
                 FOR EACH STATEMENT EXECUTE FUNCTION crm_counted('\(function)');
             """
         guard backfill else { return triggers }
-        return """
-            ALTER TABLE \(table) NO FORCE ROW LEVEL SECURITY;
-            ALTER TABLE insight_counters NO FORCE ROW LEVEL SECURITY;
+        return acrossTenants([table, "insight_counters"] + reading, """
             INSERT INTO insight_counters AS t (org_id, name, day, key, slot, n, amount)
             SELECT (c).org_id, (c).name, (c).day, (c).key, (c).slot, sum((c).n), sum((c).amount)
             FROM (SELECT \(function)(r, 1) AS c FROM \(table) r) contributions GROUP BY 1, 2, 3, 4, 5
             ON CONFLICT (org_id, name, day, key, slot) DO UPDATE SET n = t.n + excluded.n, amount = t.amount + excluded.amount;
-            ALTER TABLE \(table) FORCE ROW LEVEL SECURITY;
-            ALTER TABLE insight_counters FORCE ROW LEVEL SECURITY;
-            \(triggers)
-            """
+            """) + triggers
     }
 
     /// Citus needs every unique constraint of a distributed table to include `org_id`

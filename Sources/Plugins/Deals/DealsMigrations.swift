@@ -64,13 +64,16 @@ enum DealsMigrations {
     /// `deals.leftStage`: closed ones with the sum of their lengths), so deleting or restoring a
     /// deal takes them back or adds them again. `stage_entered_at` is when the deal entered its
     /// current stage, set on every stage change; the history's entries take their times from it.
+    /// On an existing installation both are filled across tenants (`acrossTenants`): the
+    /// history must be visible too, or every deal would seem to have entered its stage when it
+    /// was created and its stage entries would never be counted.
     static let counters = Migration("0003_insight_counters", """
         ALTER TABLE deals ADD COLUMN stage_entered_at timestamptz;
-        ALTER TABLE deals NO FORCE ROW LEVEL SECURITY;
-        UPDATE deals d SET stage_entered_at = coalesce(
-            (SELECT max(h.entered_at) FROM deal_stage_history h WHERE h.org_id = d.org_id AND h.deal_id = d.id AND h.left_at IS NULL),
-            d.created_at);
-        ALTER TABLE deals FORCE ROW LEVEL SECURITY;
+        \(KernelMigrations.acrossTenants(["deals", "deal_stage_history"], """
+            UPDATE deals d SET stage_entered_at = coalesce(
+                (SELECT max(h.entered_at) FROM deal_stage_history h WHERE h.org_id = d.org_id AND h.deal_id = d.id AND h.left_at IS NULL),
+                d.created_at);
+            """))
         ALTER TABLE deals ALTER COLUMN stage_entered_at SET DEFAULT clock_timestamp(), ALTER COLUMN stage_entered_at SET NOT NULL;
 
         CREATE FUNCTION crm_deal_stage_entered() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -110,7 +113,7 @@ enum DealsMigrations {
             WHERE (SELECT d.deleted_at IS NULL FROM deals d WHERE d.org_id = h.org_id AND d.id = h.deal_id)
         $$;
 
-        \(KernelMigrations.counted("deals", by: "crm_deal_counts"))
+        \(KernelMigrations.counted("deals", by: "crm_deal_counts", reading: ["deal_stage_history"]))
         \(KernelMigrations.counted("deal_stage_history", by: "crm_stage_entry_counts", backfill: false))
 
         -- The first, partial day of the win rate's window is counted in the deals themselves.
