@@ -40,5 +40,8 @@ public struct BundledLuaPlugin: Sendable {
             description: description["description"]?.stringValue ?? "", kind: "lua",
             dependsOn: (description["dependsOn"]?.arrayValue ?? []).compactMap(\.stringValue),
             fields: fields, configSchema: description["config"]?.objectValue ?? [:])
+        if let problem = descriptor.schemaProblem() {
+            throw ScriptFailure(message: "bundled Lua plugin \(id): \(problem)")
+        }
     }
 }

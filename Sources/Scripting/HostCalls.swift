@@ -50,12 +50,19 @@ final class HostCalls: @unchecked Sendable {
             return (try await call(fn, args).serialized(), false)
         } catch let error as CallError {
             return ("crm.\(fn): \(error.message)", true)
+        } catch let error as RecordError {
+            return describe(fn, APIError(error))
         } catch let error as APIError {
-            let fields = error.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-            return ("crm.\(fn): \(error.detail)\(fields.isEmpty || error.errors.count == 1 ? "" : " (\(fields))")", true)
+            return describe(fn, error)
         } catch {
             return ("crm.\(fn): failed", true)
         }
+    }
+
+    /// A refusal as the script's error message: the detail, then each field when there are several.
+    private func describe(_ fn: String, _ error: APIError) -> (String, Bool) {
+        let fields = error.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+        return ("crm.\(fn): \(error.detail)\(fields.isEmpty || error.errors.count == 1 ? "" : " (\(fields))")", true)
     }
 
     private func call(_ fn: String, _ args: [JSONValue]) async throws -> JSONValue {
@@ -65,7 +72,7 @@ final class HostCalls: @unchecked Sendable {
             guard let id = args.count > 1 ? args[1].stringValue.flatMap(UUID.init(text:)) : nil else { return .null }
             do {
                 return try await store.get(schema, id: id, principal: principal).record.asJSON
-            } catch let error as APIError where error.code == .notFound {
+            } catch RecordError.notFound {
                 return .null
             }
         case "find":

@@ -1,4 +1,4 @@
-import Kernel
+@testable import Kernel
 import Testing
 
 @Suite struct ConfigurationTests {
@@ -99,5 +99,22 @@ import Testing
         let configuration = try CRMConfiguration(environment: ["CORS_ORIGINS": "https://a.example, http://localhost:3000"])
         #expect(configuration.corsOrigins == ["https://a.example", "http://localhost:3000"])
         #expect(throws: ConfigurationError.self) { try CRMConfiguration(environment: ["CORS_ORIGINS": "not an origin"]) }
+    }
+
+    /// One reader (swift-configuration over the environment) for every part of the server: the
+    /// same trimming and the same strictness wherever a setting is read.
+    @Test func everySettingIsReadByTheSameRules() throws {
+        let reader = EnvironmentReader(["PORT": "  8081 ", "EMPTY": "   ", "LUA_MEMORY_BYTES": "lots", "database_url": "x"])
+        #expect(reader.value("PORT") == "8081")
+        #expect(reader.value("EMPTY") == nil, "an empty value is no value")
+        #expect(reader.value("MISSING") == nil)
+        #expect(reader.value("DATABASE_URL") == nil, "names are exact: database_url is another variable")
+        #expect(try reader.integer("PORT", default: 1, range: 0...65535) == 8081)
+        #expect(try reader.integer("MISSING", default: 7, range: 0...9) == 7)
+        #expect(throws: ConfigurationError("LUA_MEMORY_BYTES", "must be an integer in 1...9 (got 'lots')")) {
+            try reader.integer("LUA_MEMORY_BYTES", default: 1, range: 1...9)
+        }
+        #expect(EnvironmentReader.isSecret("JWT_SECRET") && EnvironmentReader.isSecret("DATABASE_URL"))
+        #expect(!EnvironmentReader.isSecret("PORT"))
     }
 }

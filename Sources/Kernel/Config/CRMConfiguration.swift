@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import Logging
 
@@ -14,21 +15,37 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public var description: String { "configuration error: \(variable) \(message)" }
 }
 
-/// Reads settings from the environment, one rule for every part of the server: surrounding
-/// spaces are ignored, an empty value is no value, and a value that is present but wrong
-/// throws a `ConfigurationError` naming the variable (start-up stops with that one line).
+/// Reads settings from the environment through swift-configuration's `ConfigReader`, one rule
+/// for every part of the server: surrounding spaces are ignored, an empty value is no value,
+/// and a value that is present but wrong throws a `ConfigurationError` naming the variable
+/// (start-up stops with that one line, never silently falling back to a default).
 public struct EnvironmentReader: Sendable {
-    public let environment: [String: String]
+    private let reader: ConfigReader
 
     public init(_ environment: [String: String]) {
-        self.environment = environment
+        // Secrets are marked so that access reporting and the provider's descriptions redact them.
+        let provider = EnvironmentVariablesProvider(
+            environmentVariables: environment,
+            secretsSpecifier: .dynamic { name, _ in Self.isSecret(name) })
+        reader = ConfigReader(provider: provider)
     }
 
+    /// Variables whose values are credentials (DESIGN.md, Configuration).
+    static func isSecret(_ name: String) -> Bool {
+        name == "DATABASE_URL" || name.hasSuffix("SECRET") || name.hasSuffix("_PASSWORD") || name.hasSuffix("_KEY")
+    }
+
+    /// The variable named as DESIGN.md writes it (`DATABASE_URL`): one key component, which the
+    /// environment provider maps back onto that same name.
     public func value(_ name: String) -> String? {
-        guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        let key = ConfigKey([name])
+        guard let raw = reader.string(forKey: key, isSecret: Self.isSecret(name))?.trimmingCharacters(in: .whitespaces), !raw.isEmpty
+        else { return nil }
         return raw
     }
 
+    /// An integer within `range`, or `fallback` when the variable is unset. (Not the reader's
+    /// `int(forKey:default:)`, which answers the default for a value that is not an integer.)
     public func integer<Number: FixedWidthInteger & Sendable>(
         _ name: String, default fallback: Number, range: ClosedRange<Number>
     ) throws -> Number {

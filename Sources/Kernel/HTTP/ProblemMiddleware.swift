@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 
 /// Renders every error thrown below it as one `application/problem+json` response: `APIError`s
-/// as they are, Hummingbird's own errors (unknown route, body too large, …) mapped onto API.md's
+/// as they are, the record store's `RecordError`s as their problems, Hummingbird's own errors (unknown route, body too large, …) mapped onto API.md's
 /// codes, and anything else as a 500 whose body says nothing about the cause (the cause goes to
 /// the log, under the request id).
 public struct ProblemMiddleware: RouterMiddleware {
@@ -37,6 +37,7 @@ public struct ProblemMiddleware: RouterMiddleware {
 
     static func problem(for error: any Error, request: Request, logger: Logger) -> APIError {
         if let apiError = error as? APIError { return apiError }
+        if let recordError = error as? RecordError { return APIError(recordError) }
         if let httpError = error as? HTTPError {
             return translate(httpError, request: request)
         }

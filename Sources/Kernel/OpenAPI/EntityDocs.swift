@@ -87,11 +87,13 @@ enum EntityDocs {
             if !tags { operators["ne"] = value }
             operators["in"] = JSONSchema.string(required: false, description: "A comma-separated list of values.")
             if !tags {
-                if type.orderedOperators { for op in ["lt", "lte", "gt", "gte"] { operators[op] = value } }
-                if type.textOperators {
-                    operators["contains"] = .string(required: false, maxLength: 200)
-                    operators["startsWith"] = .string(required: false, maxLength: 200)
+                if type.filterOperators.contains(.lt) { for op in ["lt", "lte", "gt", "gte"] { operators[op] = value } }
+                // Text operators take any text; a list's `contains` takes one of its values.
+                let text = JSONSchema.string(required: false, maxLength: 200)
+                if type.filterOperators.contains(.contains) {
+                    operators["contains"] = type.filterOperators.contains(.startsWith) ? text : value
                 }
+                if type.filterOperators.contains(.startsWith) { operators["startsWith"] = text }
                 operators["isNull"] = .string(required: false, allowedValues: ["true", "false"])
             }
             return JSONSchema.one(

@@ -24,7 +24,7 @@ public struct CursorSigner: Sendable {
 
     /// The sort values and id of a cursor this server sealed for this query; 400 otherwise.
     public func open(_ token: String, for query: RecordQuery, entity: String) throws -> [JSONValue] {
-        let invalid = APIError.badRequest("invalid cursor: use the nextCursor of the same list (same sort, filters and q)")
+        let invalid = RecordError.badQuery("invalid cursor: use the nextCursor of the same list (same sort, filters and q)")
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard token.utf8.count <= 4096, parts.count == 2, let values = Base64URL.decode(String(parts[0])),
             let tag = Base64URL.decode(String(parts[1])),

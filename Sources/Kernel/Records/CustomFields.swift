@@ -49,7 +49,7 @@ public struct CustomFieldDefinition: Sendable, Codable, Equatable {
 
     /// The 13 types of API.md, each served by a `FieldType`.
     public static let types: [String: any FieldType] = [
-        "text": TextFieldType(), "longText": TextFieldType(), "number": NumberFieldType(), "integer": IntegerFieldType(),
+        "text": TextFieldType(defaultMaxLength: 1000), "longText": TextFieldType(name: "longText", defaultMaxLength: 100_000), "number": NumberFieldType(), "integer": IntegerFieldType(),
         "boolean": BooleanFieldType(), "date": DateFieldType(), "datetime": DateTimeFieldType(), "email": EmailFieldType(),
         "url": URLFieldType(), "phone": PhoneFieldType(), "select": SelectFieldType(), "multiSelect": MultiSelectFieldType(),
         "currency": CurrencyValueFieldType(),
@@ -59,8 +59,7 @@ public struct CustomFieldDefinition: Sendable, Codable, Equatable {
     public var spec: FieldSpec {
         FieldSpec(
             "custom.\(key)", column: "custom", Self.types[type] ?? TextFieldType(), required: required,
-            maxLength: type == "longText" ? 100_000 : (type == "text" ? 1000 : nil), options: options,
-            readOnly: formula != nil)
+            options: options, readOnly: formula != nil)
     }
 
     /// SQL over `t.custom` giving the value typed for comparison and sorting (the type's).

@@ -31,6 +31,9 @@ public struct FieldSpec: Sendable {
         self.readOnly = readOnly
         self.searchable = searchable
     }
+
+    /// An API value (not null) checked and normalised by the field's type.
+    public func normalize(_ value: JSONValue) throws -> JSONValue { try type.normalize(value, field: self) }
 }
 
 /// A record in API shape: field name → value (`custom` and `tags` included).

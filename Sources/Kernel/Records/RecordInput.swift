@@ -20,7 +20,7 @@ struct RecordInput {
         }
         for (key, value) in body.sorted(by: { $0.key < $1.key }) {
             if key == "custom" {
-                do { record["custom"] = try customFields.normalize(value) } catch let error as APIError { errors += error.errors }
+                do { record["custom"] = try customFields.normalize(value) } catch let error as RecordError { errors += error.fieldErrors }
                 continue
             }
             if key == "tags" {
@@ -50,7 +50,7 @@ struct RecordInput {
             }
             do { record[key] = try field.type.normalize(value, field: field) } catch let error as FieldError { errors.append(error) }
         }
-        if !errors.isEmpty { throw APIError.validation(errors) }
+        if !errors.isEmpty { throw RecordError.invalid(errors) }
         return record
     }
 
@@ -80,20 +80,16 @@ struct RecordInput {
         var errors: [FieldError] = []
         for field in schema.fields {
             guard let value = record[field.name], !value.isNull else {
-                if field.type is ReferenceListFieldType {
-                    record[field.name] = .array([])  // an empty list, never null
-                    continue
-                }
-                if field.required {
+                if field.required, field.type.absentValue.isNull {
                     errors.append(FieldError(field: field.name, code: "required", message: "is required"))
                 }
-                record[field.name] = .null
+                record[field.name] = field.type.absentValue
                 continue
             }
             do { record[field.name] = try field.type.normalize(value, field: field) } catch let error as FieldError { errors.append(error) }
         }
         if errors.isEmpty { errors = schema.rules(record) }
-        if !errors.isEmpty { throw APIError.validation(errors) }
+        if !errors.isEmpty { throw RecordError.invalid(errors) }
     }
 
     /// Field names whose values differ between two records (custom keys as `custom.<key>`).
@@ -131,7 +127,7 @@ public struct CustomFieldSet: Sendable {
     func normalize(_ value: JSONValue) throws -> JSONValue {
         if value.isNull { return .object([:]) }
         guard case .object(let object) = value else {
-            throw APIError.validation([FieldError(field: "custom", code: "invalid_type", message: "must be an object")])
+            throw RecordError.invalid([FieldError(field: "custom", code: "invalid_type", message: "must be an object")])
         }
         var errors: [FieldError] = []
         var result: [String: JSONValue] = [:]
@@ -150,7 +146,7 @@ public struct CustomFieldSet: Sendable {
             }
             do { result[key] = try definition.spec.type.normalize(item, field: definition.spec) } catch let error as FieldError { errors.append(error) }
         }
-        if !errors.isEmpty { throw APIError.validation(errors) }
+        if !errors.isEmpty { throw RecordError.invalid(errors) }
         return .object(result)
     }
 }

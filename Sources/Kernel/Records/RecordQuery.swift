@@ -1,14 +1,9 @@
 import Foundation
-import Hummingbird
 
 /// A list request (API.md, Lists) parsed and checked against the schema: filters, sort,
 /// keyset cursor, limit, `q`, `includeTotal`. Unknown fields or operators, bad values and
 /// foreign cursors are 400s; the SQL it builds binds every value.
 public struct RecordQuery: Sendable {
-    enum Operator: String, CaseIterable {
-        case eq, ne, lt, lte, gt, gte, `in`, contains, startsWith, isNull
-    }
-
     /// A sortable/filterable member: a field, a system column, or tags.
     struct Member: Sendable {
         let name: String
@@ -21,7 +16,7 @@ public struct RecordQuery: Sendable {
 
     struct Filter: Sendable {
         let member: Member
-        let op: Operator
+        let op: FilterOperator
         let values: [JSONValue]
     }
 
@@ -58,13 +53,8 @@ public struct RecordQuery: Sendable {
         }
     }
 
-    static func parse(_ request: Request, schema: EntitySchema, custom: [CustomFieldDefinition] = []) throws -> RecordQuery {
-        try parse(
-            request.uri.queryParameters.map { (String($0.key).removingPercentEncoding ?? String($0.key), String($0.value)) },
-            schema: schema, custom: custom)
-    }
-
-    /// The same from decoded `(name, value)` pairs (scripts' `crm.find` builds these).
+    /// The query of decoded `(name, value)` pairs: the REST list's query string, scripts'
+    /// `crm.find` and the exporter all build it here.
     public static func parse(_ items: [(String, String)], schema: EntitySchema, custom: [CustomFieldDefinition] = []) throws -> RecordQuery {
         var query = RecordQuery()
         for (key, value) in items {
@@ -77,13 +67,13 @@ public struct RecordQuery: Sendable {
                 query.sort = try parseSort(value, schema: schema, custom: custom)
             case "q":
                 let trimmed = value.trimmed
-                guard trimmed.count <= 200 else { throw APIError.badRequest("q is limited to 200 characters") }
+                guard trimmed.count <= 200 else { throw RecordError.badQuery("q is limited to 200 characters") }
                 query.text = trimmed.isEmpty ? nil : trimmed.lowercased()
             case "includeTotal":
-                guard value == "true" || value == "false" else { throw APIError.badRequest("includeTotal must be true or false") }
+                guard value == "true" || value == "false" else { throw RecordError.badQuery("includeTotal must be true or false") }
                 query.includeTotal = value == "true"
             default:
-                guard key.hasPrefix("filter[") else { throw APIError.badRequest("unknown query parameter '\(key)'") }
+                guard key.hasPrefix("filter[") else { throw RecordError.badQuery("unknown query parameter '\(key)'") }
                 query.filters.append(try parseFilter(key, value, schema: schema, custom: custom))
             }
         }
@@ -98,7 +88,7 @@ public struct RecordQuery: Sendable {
             let descending = part.hasPrefix("-")
             let name = String(descending ? part.dropFirst() : part)
             guard let member = member(name, in: schema, custom: custom), member.type.sortable else {
-                throw APIError.badRequest("cannot sort by '\(name)'")
+                throw RecordError.badQuery("cannot sort by '\(name)'")
             }
             return SortKey(member: member, descending: descending)
         }
@@ -107,49 +97,39 @@ public struct RecordQuery: Sendable {
     /// `filter[field]` or `filter[field][op]`.
     static func parseFilter(_ key: String, _ value: String, schema: EntitySchema, custom: [CustomFieldDefinition]) throws -> Filter {
         let parts = key.dropFirst("filter".count).split(separator: "]").map { $0.dropFirst() }
-        guard (1...2).contains(parts.count), key.hasSuffix("]") else { throw APIError.badRequest("malformed filter '\(key)'") }
+        guard (1...2).contains(parts.count), key.hasSuffix("]") else { throw RecordError.badQuery("malformed filter '\(key)'") }
         let name = String(parts[0])
         let opName = parts.count == 2 ? String(parts[1]) : "eq"
-        guard let op = Operator(rawValue: opName) else {
-            throw APIError.badRequest("unknown filter operator '\(opName)' (use \(Operator.allCases.map(\.rawValue).joined(separator: ", ")))")
+        guard let op = FilterOperator(rawValue: opName) else {
+            throw RecordError.badQuery("unknown filter operator '\(opName)' (use \(FilterOperator.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let member: Member
         if name == "tags" {
             let spec = FieldSpec("tags", column: "tags", TextFieldType())
             member = Member(name: "tags", sql: "t.tags", type: spec.type, spec: spec)
-            guard [.eq, .in].contains(op) else { throw APIError.badRequest("tags filter with eq or in only") }
+            guard [.eq, .in].contains(op) else { throw RecordError.badQuery("tags filter with eq or in only") }
         } else {
-            guard let found = self.member(name, in: schema, custom: custom) else { throw APIError.badRequest("cannot filter on unknown field '\(name)'") }
+            guard let found = self.member(name, in: schema, custom: custom) else { throw RecordError.badQuery("cannot filter on unknown field '\(name)'") }
             member = found
         }
-        switch op {
-        case .lt, .lte, .gt, .gte:
-            guard member.type.orderedOperators else { throw APIError.badRequest("\(opName) does not apply to '\(name)'") }
-        case .contains, .startsWith:
-            guard member.type.textOperators || member.type is ReferenceListFieldType else {
-                throw APIError.badRequest("\(opName) does not apply to '\(name)'")
-            }
-        default: break
+        guard name == "tags" || member.type.filterOperators.contains(op) else {
+            throw RecordError.badQuery("\(opName) does not apply to '\(name)'")
         }
         if op == .isNull {
-            guard value == "true" || value == "false" else { throw APIError.badRequest("isNull takes true or false") }
+            guard value == "true" || value == "false" else { throw RecordError.badQuery("isNull takes true or false") }
             return Filter(member: member, op: op, values: [.bool(value == "true")])
         }
         let texts = op == .in ? value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [value]
-        guard texts.count <= 100 else { throw APIError.badRequest("in takes at most 100 values") }
+        guard texts.count <= 100 else { throw RecordError.badQuery("in takes at most 100 values") }
         let values: [JSONValue] = try texts.map { text in
-            if op == .contains || op == .startsWith, !(member.type is ReferenceListFieldType) { return .string(text) }
             if name == "tags" { return .string(text) }
-            guard let parsed = member.type.filterValue(text, field: member.spec) else {
-                throw APIError.badRequest("'\(text)' is not a valid value for '\(name)'")
+            guard let parsed = member.type.filterValue(text, op: op, field: member.spec) else {
+                throw RecordError.badQuery("'\(text)' is not a valid value for '\(name)'")
             }
             return parsed
         }
         return Filter(member: member, op: op, values: values)
     }
-
-    /// Types whose values are stored as the JSON they compare as.
-    static let containmentTypes: Set<String> = ["text", "email", "url", "phone", "select", "multiSelect", "number", "integer", "boolean"]
 
     // MARK: SQL
 
@@ -164,42 +144,12 @@ public struct RecordQuery: Sendable {
                 conditions.append(filter.op == .in ? "\(column) && \(tags)" : "\(column) @> \(tags)")
                 continue
             }
-            if let key = filter.member.customKey, Self.containmentTypes.contains(type.name),
-                filter.op == .eq || (type is MultiSelectFieldType && filter.op == .contains), let value = filter.values.first
-            {
-                // {"key": value} (or {"key": [value]}) @> uses the GIN index on custom.
-                let probe: JSONValue = type is MultiSelectFieldType ? [key: .array([value])] : [key: value]
-                conditions.append("t.custom @> \(builder.bind(probe.serialized(), as: "jsonb"))")
+            if let key = filter.member.customKey, let value = filter.values.first, let probe = type.containmentProbe(value, op: filter.op) {
+                // {"key": probe} @> uses the GIN index on custom.
+                conditions.append("t.custom @> \(builder.bind(JSONValue.object([key: probe]).serialized(), as: "jsonb"))")
                 continue
             }
-            if type is MultiSelectFieldType, filter.op != .isNull {
-                let options = builder.bind(SQLBuilder.arrayLiteral(filter.values.compactMap(\.stringValue)), as: "text[]")
-                conditions.append(filter.op == .ne ? "NOT (\(column) ?| \(options))" : "\(column) ?| \(options)")
-                continue
-            }
-            if type is ReferenceListFieldType, filter.op != .isNull {
-                let ids = builder.bind(SQLBuilder.arrayLiteral(filter.values.compactMap(\.stringValue)), as: "uuid[]")
-                conditions.append(filter.op == .ne ? "NOT (\(column) && \(ids))" : "\(column) && \(ids)")
-                continue
-            }
-            let value = filter.values.first.map { type.sqlText($0) }
-            switch filter.op {
-            case .eq: conditions.append("\(column) = \(builder.bind(value, as: type.sqlType))")
-            case .ne: conditions.append("\(column) IS DISTINCT FROM \(builder.bind(value, as: type.sqlType))")
-            case .lt: conditions.append("\(column) < \(builder.bind(value, as: type.sqlType))")
-            case .lte: conditions.append("\(column) <= \(builder.bind(value, as: type.sqlType))")
-            case .gt: conditions.append("\(column) > \(builder.bind(value, as: type.sqlType))")
-            case .gte: conditions.append("\(column) >= \(builder.bind(value, as: type.sqlType))")
-            case .in:
-                let list = builder.bind(SQLBuilder.arrayLiteral(filter.values.map { type.sqlText($0) }), as: "\(type.sqlType)[]")
-                conditions.append("\(column) = ANY(\(list))")
-            case .contains:
-                conditions.append("\(column)::text ILIKE '%' || \(builder.bind(SQLBuilder.likeEscaped(value ?? ""))) || '%'")
-            case .startsWith:
-                conditions.append("\(column)::text ILIKE \(builder.bind(SQLBuilder.likeEscaped(value ?? ""))) || '%'")
-            case .isNull:
-                conditions.append(filter.values.first == .bool(true) ? "\(column) IS NULL" : "\(column) IS NOT NULL")
-            }
+            conditions.append(type.filterSQL(column, op: filter.op, values: filter.values, builder: &builder))
         }
         if let text {
             conditions.append("t.search_text LIKE '%' || \(builder.bind(SQLBuilder.likeEscaped(text))) || '%'")
@@ -249,7 +199,7 @@ extension RecordQuery {
     /// A page size (`limit`, API.md Conventions): an integer from 1 to 100; every list's parser.
     public static func parseLimit(_ value: String) throws -> Int {
         guard let limit = Int(value), (1...100).contains(limit) else {
-            throw APIError.badRequest("limit must be an integer from 1 to 100")
+            throw RecordError.badQuery("limit must be an integer from 1 to 100")
         }
         return limit
     }

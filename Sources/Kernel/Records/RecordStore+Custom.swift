@@ -26,7 +26,7 @@ extension RecordStore {
                 errors.append(error)
             }
         }
-        if !errors.isEmpty { throw APIError.validation(errors) }
+        if !errors.isEmpty { throw RecordError.invalid(errors) }
         record["custom"] = .object(custom)
         guard let provider = customFieldHook.current else { return }
 
@@ -41,7 +41,7 @@ extension RecordStore {
                 errors.append(FieldError(field: "custom.\(definition.key)", code: "script_error", message: "validation failed to run: \(failure.message)"))
             }
         }
-        if !errors.isEmpty { throw APIError.validation(errors) }
+        if !errors.isEmpty { throw RecordError.invalid(errors) }
         await computeFormulas(&record, definitions, organizationID: organizationID)
     }
 

@@ -12,7 +12,7 @@ extension RecordStore {
                     binds.append(id)
                     return binds
                 }()), logger: logger)
-            guard try await exists.collect().count == 1 else { throw APIError.notFound("no \(schema.name) record \(id.text)") }
+            guard try await exists.collect().count == 1 else { throw RecordError.notFound("no \(schema.name) record \(id.text)") }
             let rows = try await connection.query(
                 """
                 SELECT json_build_object(

@@ -62,7 +62,7 @@ extension RecordStore {
     /// The one record (JSON, version) a statement returns; 404 when it returns none.
     func storedRow(_ builder: SQLBuilder, _ schema: EntitySchema, id: UUID, on connection: PostgresConnection) async throws -> Stored {
         guard let stored = try await storedRowIfAny(builder, schema, id: id, on: connection) else {
-            throw APIError.notFound("no \(schema.name) record \(id.text)")
+            throw RecordError.notFound("no \(schema.name) record \(id.text)")
         }
         return stored
     }
@@ -123,19 +123,10 @@ extension RecordStore {
         var checks: [String] = []
         var checked: [FieldSpec] = []
         for field in schema.fields {
-            guard let value = record[field.name], !value.isNull else { continue }
-            let target: String
-            let ids: String
-            if let reference = field.type as? ReferenceFieldType {
-                target = reference.target
-                ids = "ARRAY[\(builder.bind(value.stringValue, as: "uuid"))]"
-            } else if let list = field.type as? ReferenceListFieldType {
-                guard let items = value.arrayValue, !items.isEmpty else { continue }
-                target = list.target
-                ids = builder.bind(list.sqlText(value), as: "uuid[]")
-            } else {
-                continue
-            }
+            guard let target = field.type.referenceTarget, let value = record[field.name], !value.isNull else { continue }
+            let items = (value.arrayValue ?? [value]).compactMap(\.stringValue)
+            guard !items.isEmpty else { continue }
+            let ids = builder.bind(SQLBuilder.arrayLiteral(items), as: "uuid[]")
             if target == "members" {
                 checks.append("(SELECT count(*) FROM memberships WHERE org_id = \(org) AND user_id = ANY(\(ids))) = cardinality(\(ids))")
             } else if let table = schemas.schema(target)?.table {
@@ -152,6 +143,6 @@ extension RecordStore {
         let errors = zip(checked, results).filter { !$0.1 }.map { field, _ in
             FieldError(field: field.name, code: "invalid_reference", message: "does not refer to a live record of this organization")
         }
-        if !errors.isEmpty { throw APIError.validation(errors) }
+        if !errors.isEmpty { throw RecordError.invalid(errors) }
     }
 }

@@ -195,7 +195,7 @@ public struct RecordStore: Sendable {
             """)
         return try await database.withScope(principal.scope) { connection in
             guard let stored = try await storedRowIfAny(builder, schema, id: id, on: connection) else {
-                throw APIError.notFound("no deleted \(schema.name) record \(id.text)")
+                throw RecordError.notFound("no deleted \(schema.name) record \(id.text)")
             }
             return stored
         }
@@ -222,7 +222,7 @@ public struct RecordStore: Sendable {
 
     func check(_ precondition: Precondition, _ current: Stored) throws {
         if case .version(let expected) = precondition, expected != current.version {
-            throw APIError(.preconditionFailed, "the record changed: it is at version \(current.version), not \(expected)")
+            throw RecordError.staleVersion(current: current.version, expected: expected)
         }
     }
 
@@ -264,7 +264,7 @@ public struct RecordStore: Sendable {
             event = event.renamed(second)
             try await hooks.run(&event, enabled: tenant.enabled, on: connection)
         }
-        if !event.rejections.isEmpty { throw APIError.validation(event.rejections) }
+        if !event.rejections.isEmpty { throw RecordError.invalid(event.rejections) }
         return event
     }
 

@@ -3,18 +3,18 @@ import PostgresNIO
 
 /// Assembles one parameterised statement: identifiers come only from schemas, every value is a
 /// bound parameter (text, cast in SQL to the field's type).
-struct SQLBuilder {
+public struct SQLBuilder {
     var sql = ""
     /// The bound values, in placeholder order.
     var texts: [String?] = []
 
     /// Binds `value` and returns its placeholder (`$n`).
-    mutating func bind(_ value: String?) -> String {
+    public mutating func bind(_ value: String?) -> String {
         texts.append(value)
         return "$\(texts.count)"
     }
 
-    mutating func bind(_ value: String?, as type: String) -> String {
+    public mutating func bind(_ value: String?, as type: String) -> String {
         "\(bind(value))::\(type)"
     }
 
@@ -29,13 +29,13 @@ struct SQLBuilder {
     }
 
     /// A PostgreSQL array literal (`{"a","b"}`) of texts, quoted safely.
-    static func arrayLiteral(_ items: [String]) -> String {
+    public static func arrayLiteral(_ items: [String]) -> String {
         "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
             .joined(separator: ",") + "}"
     }
 
     /// Escapes LIKE wildcards so user text matches literally.
-    static func likeEscaped(_ text: String) -> String {
+    public static func likeEscaped(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_")
     }

@@ -37,37 +37,48 @@ public struct ExternalPlugin: Sendable {
         for key in config.keys.sorted() where configSchema[key] == nil {
             errors.append(FieldError(field: "config.\(key)", code: "unknown_field", message: "the \(id) plugin has no such setting"))
         }
-        for (key, spec) in configSchema {
+        for (key, setting) in configSchema {
             guard let value = config[key], !value.isNull else {
-                result[key] = spec["default"] ?? .null
+                result[key] = setting["default"] ?? .null
                 continue
             }
-            if let problem = Self.problem(value, spec) {
-                errors.append(FieldError(field: "config.\(key)", code: "invalid", message: problem))
-            } else {
-                result[key] = value
+            do {
+                result[key] = try Self.field(key, setting).normalize(value)
+            } catch let error as FieldError {
+                errors.append(error)
             }
         }
         if !errors.isEmpty { throw APIError.validation(errors) }
         return result
     }
 
-    static func problem(_ value: JSONValue, _ spec: JSONValue) -> String? {
-        let type = spec["type"]?.stringValue ?? "string"
-        switch (type, value) {
-        case ("integer", .int), ("number", .int), ("number", .double), ("boolean", .bool), ("string", .string):
-            break
-        case ("integer", .double(let d)) where d.rounded() == d:
-            break
-        default:
-            return "must be a\(type == "integer" ? "n" : "") \(type)"
-        }
-        if let number = value.doubleValue {
-            if let min = spec["min"]?.doubleValue, number < min { return "must be at least \(JSONValue.number(min).serialized())" }
-            if let max = spec["max"]?.doubleValue, number > max { return "must be at most \(JSONValue.number(max).serialized())" }
-        }
-        if let options = spec["options"]?.arrayValue, !options.contains(value) {
-            return "must be one of \(options.map { $0.serialized() }.joined(separator: ", "))"
+    /// The setting as a field of the kernel's types: `type` is `integer`, `number`, `boolean` or
+    /// `string` (`text` with `options`: `select`); `min`/`max`/`options` are the field's limits.
+    static func field(_ key: String, _ setting: JSONValue) -> FieldSpec {
+        let options = setting["options"]?.arrayValue?.compactMap(\.stringValue)
+        let type: any FieldType =
+            switch setting["type"]?.stringValue ?? "string" {
+            case "integer": IntegerFieldType()
+            case "number": NumberFieldType()
+            case "boolean": BooleanFieldType()
+            default: options == nil ? TextFieldType() : SelectFieldType()
+            }
+        return FieldSpec(
+            "config.\(key)", column: key, type, minimum: setting["min"]?.doubleValue, maximum: setting["max"]?.doubleValue,
+            options: options)
+    }
+
+    /// What is wrong with the schema itself (an unknown type, a default outside it), or nil.
+    public func schemaProblem() -> String? {
+        for (key, setting) in configSchema.sorted(by: { $0.key < $1.key }) {
+            guard ["integer", "number", "boolean", "string"].contains(setting["type"]?.stringValue ?? "string") else {
+                return "config.\(key): type must be integer, number, boolean or string"
+            }
+            if let value = setting["default"], !value.isNull {
+                do { _ = try Self.field(key, setting).normalize(value) } catch let error as FieldError {
+                    return "config.\(key): the default \(error.message)"
+                } catch { return "config.\(key): \(error)" }
+            }
         }
         return nil
     }

@@ -21,16 +21,16 @@ struct DealRules: Sendable {
         let pipelineID = record["pipelineId"]?.stringValue.flatMap(UUID.init(text:))
         if let stageID = record["stageId"]?.stringValue.flatMap(UUID.init(text:)) {
             guard let stage = try await pipelines.stage(org, stageID, on: connection) else {
-                throw APIError.validation([FieldError(field: "stageId", code: "invalid_reference", message: "is not a stage of this organization")])
+                throw RecordError.invalid([FieldError(field: "stageId", code: "invalid_reference", message: "is not a stage of this organization")])
             }
             if let pipelineID, pipelineID != stage.pipeline {
-                throw APIError.validation([FieldError(field: "stageId", code: "wrong_pipeline", message: "belongs to another pipeline")])
+                throw RecordError.invalid([FieldError(field: "stageId", code: "wrong_pipeline", message: "belongs to another pipeline")])
             }
             record["pipelineId"] = .string(stage.pipeline.text)
             record["status"] = .string(stage.kind)
         } else {
             guard let first = try await pipelines.firstStage(org, pipeline: pipelineID, on: connection) else {
-                throw APIError.validation([FieldError(field: "pipelineId", code: "invalid_reference", message: pipelineID == nil
+                throw RecordError.invalid([FieldError(field: "pipelineId", code: "invalid_reference", message: pipelineID == nil
                     ? "this organization has no pipeline with stages" : "is not a pipeline (with stages) of this organization")])
             }
             record["pipelineId"] = .string(first.pipeline.text)

@@ -1,3 +1,6 @@
+import Foundation
+import OpenAPIKit
+
 /// Money with its currency: `{"amount": 12.5, "currency": "EUR"}` (amount ≥ 0, at most two
 /// decimals; a bare number is refused, since the currency would be a guess).
 public struct CurrencyValueFieldType: FieldType {
@@ -5,7 +8,7 @@ public struct CurrencyValueFieldType: FieldType {
     public var name: String { "currency" }
     public var sqlType: String { "numeric" }
     public var jsonType: String { "object" }
-    public var orderedOperators: Bool { true }
+    public var filterOperators: Set<FilterOperator> { FilterOperator.basic.union(FilterOperator.ordered) }
 
     /// The amount: values compare and sort by it, whatever their currencies.
     public func customValueSQL(key: String) -> String { "(t.custom -> '\(key)' ->> 'amount')::numeric" }
@@ -23,6 +26,32 @@ public struct CurrencyValueFieldType: FieldType {
 
     /// Filters compare the amount.
     public func filterValue(_ text: String, field: FieldSpec) -> JSONValue? {
-        Double(text).flatMap { $0.isFinite ? JSONValue.number($0) : nil }
+        finiteNumber(text)
     }
+
+    /// `12.50 EUR`.
+    public func csvText(_ value: JSONValue) -> String {
+        guard let amount = value["amount"]?.doubleValue, let currency = value["currency"]?.stringValue else { return "" }
+        return "\(String(format: "%.2f", amount)) \(currency)"
+    }
+
+    public func csvValue(_ text: String, field: FieldSpec) throws -> JSONValue {
+        let parts = text.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count == 2, let amount = Double(parts[0]), amount.isFinite else {
+            throw FieldError(field: field.name, code: "invalid_type", message: "must be an amount and a currency, such as 12.50 EUR")
+        }
+        return .object(["amount": .number(amount), "currency": .string(String(parts[1]))])
+    }
+
+    public func jsonSchema(_ field: FieldSpec) -> JSONSchema {
+        .object(
+            description: "Money with its currency.",
+            properties: [
+                "amount": .number(minimum: (0, exclusive: false), examples: [12.5]),
+                "currency": APISchema.currencyCode,
+            ],
+            additionalProperties: .a(false))
+    }
+
+    public func queryValueSchema(_ field: FieldSpec) -> JSONSchema { .string(pattern: "^-?[0-9]{1,15}(\\.[0-9]{1,6})?$") }
 }

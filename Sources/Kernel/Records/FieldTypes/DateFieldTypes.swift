@@ -1,4 +1,5 @@
 import Foundation
+import OpenAPIKit
 
 /// A calendar date, `YYYY-MM-DD`.
 public struct DateFieldType: FieldType {
@@ -6,7 +7,7 @@ public struct DateFieldType: FieldType {
     public var name: String { "date" }
     public var sqlType: String { "date" }
     public var jsonType: String { "string" }
-    public var orderedOperators: Bool { true }
+    public var filterOperators: Set<FilterOperator> { FilterOperator.basic.union(FilterOperator.ordered) }
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .string(let text) = value, Self.isDate(text) else {
@@ -14,6 +15,9 @@ public struct DateFieldType: FieldType {
         }
         return value
     }
+
+    public func jsonSchema(_ field: FieldSpec) -> JSONSchema { .string(format: .date) }
+    public func queryValueSchema(_ field: FieldSpec) -> JSONSchema { .string(format: .date) }
 
     static func isDate(_ text: String) -> Bool {
         // ASCII digits only (a regex's \d also takes other scripts' digits, which Int() refuses).
@@ -37,7 +41,7 @@ public struct DateTimeFieldType: FieldType {
     public var name: String { "datetime" }
     public var sqlType: String { "timestamptz" }
     public var jsonType: String { "string" }
-    public var orderedOperators: Bool { true }
+    public var filterOperators: Set<FilterOperator> { FilterOperator.basic.union(FilterOperator.ordered) }
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .string(let text) = value, let date = Self.parse(text) else {
@@ -45,6 +49,9 @@ public struct DateTimeFieldType: FieldType {
         }
         return .string(Self.format(date))
     }
+
+    public func jsonSchema(_ field: FieldSpec) -> JSONSchema { .string(format: .dateTime) }
+    public func queryValueSchema(_ field: FieldSpec) -> JSONSchema { .string(format: .dateTime) }
 
     public static func parse(_ text: String) -> Date? {
         guard text.count <= 40 else { return nil }

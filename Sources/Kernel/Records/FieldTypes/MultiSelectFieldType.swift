@@ -1,3 +1,5 @@
+import OpenAPIKit
+
 /// Several of the field's `options`, as an array without repeats.
 public struct MultiSelectFieldType: FieldType {
     public init() {}
@@ -24,5 +26,26 @@ public struct MultiSelectFieldType: FieldType {
 
     public func filterValue(_ text: String, field: FieldSpec) -> JSONValue? {
         field.options?.contains(text) ?? false ? .string(text) : nil
+    }
+
+    /// `eq` means "holds this option": `{key: [option]}` is contained.
+    public func containmentProbe(_ value: JSONValue, op: FilterOperator) -> JSONValue? {
+        guard op == .eq else { return nil }
+        return .array([value])
+    }
+
+    /// `in`/`eq` hold any of the options, `ne` none of them.
+    public func filterSQL(_ column: String, op: FilterOperator, values: [JSONValue], builder: inout SQLBuilder) -> String {
+        guard op != .isNull else { return comparisonSQL(column, op: op, values: values, builder: &builder) }
+        let options = builder.bind(SQLBuilder.arrayLiteral(values.compactMap(\.stringValue)), as: "text[]")
+        return op == .ne ? "NOT (\(column) ?| \(options))" : "\(column) ?| \(options)"
+    }
+
+    public func jsonSchema(_ field: FieldSpec) -> JSONSchema {
+        .array(uniqueItems: true, items: .string(allowedValues: field.options?.map { AnyCodable($0) }))
+    }
+
+    public func queryValueSchema(_ field: FieldSpec) -> JSONSchema {
+        .string(allowedValues: field.options?.map { AnyCodable($0) })
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OpenAPIKit
 
 /// A JSON number (`minimum`/`maximum` of the field apply).
 public struct NumberFieldType: FieldType {
@@ -6,7 +7,7 @@ public struct NumberFieldType: FieldType {
     public var name: String { "number" }
     public var sqlType: String { "double precision" }
     public var jsonType: String { "number" }
-    public var orderedOperators: Bool { true }
+    public var filterOperators: Set<FilterOperator> { FilterOperator.basic.union(FilterOperator.ordered) }
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard let number = value.doubleValue, number.isFinite else { throw wrongType(field, "a number") }
@@ -15,8 +16,10 @@ public struct NumberFieldType: FieldType {
     }
 
     public func filterValue(_ text: String, field: FieldSpec) -> JSONValue? {
-        Double(text).flatMap { $0.isFinite ? JSONValue.number($0) : nil }
+        finiteNumber(text)
     }
+
+    public func containmentProbe(_ value: JSONValue, op: FilterOperator) -> JSONValue? { equalityProbe(value, op: op) }
 }
 
 /// A whole number that fits 64 bits.
@@ -25,7 +28,7 @@ public struct IntegerFieldType: FieldType {
     public var name: String { "integer" }
     public var sqlType: String { "bigint" }
     public var jsonType: String { "integer" }
-    public var orderedOperators: Bool { true }
+    public var filterOperators: Set<FilterOperator> { FilterOperator.basic.union(FilterOperator.ordered) }
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         switch value {
@@ -41,6 +44,8 @@ public struct IntegerFieldType: FieldType {
     }
 
     public func filterValue(_ text: String, field: FieldSpec) -> JSONValue? { Int64(text).map(JSONValue.int) }
+
+    public func containmentProbe(_ value: JSONValue, op: FilterOperator) -> JSONValue? { equalityProbe(value, op: op) }
 }
 
 /// A money amount: ≥ 0 with at most two decimals (the currency is a separate field).
@@ -49,7 +54,7 @@ public struct MoneyFieldType: FieldType {
     public var name: String { "money" }
     public var sqlType: String { "numeric" }
     public var jsonType: String { "number" }
-    public var orderedOperators: Bool { true }
+    public var filterOperators: Set<FilterOperator> { FilterOperator.basic.union(FilterOperator.ordered) }
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard let amount = value.doubleValue, amount.isFinite else { throw wrongType(field, "a number") }
@@ -61,8 +66,12 @@ public struct MoneyFieldType: FieldType {
         return .number((amount * 100).rounded() / 100)
     }
 
+    public func jsonSchema(_ field: FieldSpec) -> JSONSchema {
+        .number(description: "An amount with at most 2 decimals.", minimum: (field.minimum ?? 0, exclusive: false))
+    }
+
     public func filterValue(_ text: String, field: FieldSpec) -> JSONValue? {
-        Double(text).flatMap { $0.isFinite ? JSONValue.number($0) : nil }
+        finiteNumber(text)
     }
 }
 
@@ -80,6 +89,8 @@ public struct CurrencyCodeFieldType: FieldType {
         }
         return value
     }
+
+    public func jsonSchema(_ field: FieldSpec) -> JSONSchema { APISchema.currencyCode }
 }
 
 /// true or false.
@@ -97,6 +108,8 @@ public struct BooleanFieldType: FieldType {
     public func filterValue(_ text: String, field: FieldSpec) -> JSONValue? {
         switch text { case "true": return .bool(true); case "false": return .bool(false); default: return nil }
     }
+
+    public func containmentProbe(_ value: JSONValue, op: FilterOperator) -> JSONValue? { equalityProbe(value, op: op) }
 }
 
 extension FieldSpec {

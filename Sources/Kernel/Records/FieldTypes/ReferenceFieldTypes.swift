@@ -1,4 +1,5 @@
 import Foundation
+import OpenAPIKit
 
 /// The id of a live record of another entity (or a member, `members`) in the same
 /// organization; the record store checks that it exists.
@@ -7,6 +8,7 @@ public struct ReferenceFieldType: FieldType {
     public let target: String
 
     public init(_ target: String) { self.target = target }
+    public var referenceTarget: String? { target }
     public var name: String { "reference" }
     public var sqlType: String { "uuid" }
     public var jsonType: String { "string" }
@@ -17,6 +19,12 @@ public struct ReferenceFieldType: FieldType {
         }
         return .string(id.text)
     }
+
+    public func jsonSchema(_ field: FieldSpec) -> JSONSchema {
+        .string(format: .uuid, description: "The id of a live `\(target)` record of the same organization.")
+    }
+
+    public func queryValueSchema(_ field: FieldSpec) -> JSONSchema { .string(format: .uuid) }
 }
 
 /// A set of ids of another entity's live records (`contactIds`).
@@ -24,10 +32,15 @@ public struct ReferenceListFieldType: FieldType {
     public let target: String
 
     public init(_ target: String) { self.target = target }
+    public var referenceTarget: String? { target }
     public var name: String { "referenceList" }
     public var sqlType: String { "uuid[]" }
     public var jsonType: String { "array" }
     public var sortable: Bool { false }
+    /// An empty list, never null.
+    public var absentValue: JSONValue { .array([]) }
+    /// `contains` (like `eq`) matches a list holding the id.
+    public var filterOperators: Set<FilterOperator> { FilterOperator.basic.union([.contains]) }
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .array(let items) = value, items.count <= (field.maxLength ?? 100) else {
@@ -51,4 +64,24 @@ public struct ReferenceListFieldType: FieldType {
     public func filterValue(_ text: String, field: FieldSpec) -> JSONValue? {
         UUID(text: text).map { .string($0.text) }
     }
+
+    /// Every operator takes ids.
+    public func filterValue(_ text: String, op: FilterOperator, field: FieldSpec) -> JSONValue? {
+        filterValue(text, field: field)
+    }
+
+    /// The list shares an id with the values (`ne`: shares none).
+    public func filterSQL(_ column: String, op: FilterOperator, values: [JSONValue], builder: inout SQLBuilder) -> String {
+        guard op != .isNull else { return comparisonSQL(column, op: op, values: values, builder: &builder) }
+        let ids = builder.bind(SQLBuilder.arrayLiteral(values.compactMap(\.stringValue)), as: "uuid[]")
+        return op == .ne ? "NOT (\(column) && \(ids))" : "\(column) && \(ids)"
+    }
+
+    public func jsonSchema(_ field: FieldSpec) -> JSONSchema {
+        .array(
+            description: "Ids of live `\(target)` records of the same organization.", maxItems: field.maxLength ?? 100,
+            uniqueItems: true, items: .string(format: .uuid))
+    }
+
+    public func queryValueSchema(_ field: FieldSpec) -> JSONSchema { .string(format: .uuid) }
 }

@@ -1,3 +1,5 @@
+import OpenAPIKit
+
 /// One of the field's `options`.
 public struct SelectFieldType: FieldType {
     public init() {}
@@ -12,4 +14,12 @@ public struct SelectFieldType: FieldType {
         }
         return value
     }
+
+    public func containmentProbe(_ value: JSONValue, op: FilterOperator) -> JSONValue? { equalityProbe(value, op: op) }
+
+    public func jsonSchema(_ field: FieldSpec) -> JSONSchema {
+        .string(allowedValues: field.options?.map { AnyCodable($0) })
+    }
+
+    public func queryValueSchema(_ field: FieldSpec) -> JSONSchema { jsonSchema(field) }
 }

@@ -1,3 +1,4 @@
+import OpenAPIKit
 import Foundation
 
 /// An http(s) URL.
@@ -6,7 +7,7 @@ public struct URLFieldType: FieldType {
     public var name: String { "url" }
     public var sqlType: String { "text" }
     public var jsonType: String { "string" }
-    public var textOperators: Bool { true }
+    public var filterOperators: Set<FilterOperator> { FilterOperator.basic.union(FilterOperator.text) }
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .string(let text) = value else { throw wrongType(field, "a string") }
@@ -20,4 +21,8 @@ public struct URLFieldType: FieldType {
     }
 
     public func filterValue(_ text: String, field: FieldSpec) -> JSONValue? { .string(text) }
+
+    public func containmentProbe(_ value: JSONValue, op: FilterOperator) -> JSONValue? { equalityProbe(value, op: op) }
+
+    public func jsonSchema(_ field: FieldSpec) -> JSONSchema { .string(format: .uri, maxLength: field.maxLength ?? 2048) }
 }
