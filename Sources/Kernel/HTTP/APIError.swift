@@ -2,21 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// One problem with one field of a request, as listed in a problem's `errors` array.
-public struct FieldError: Sendable, Codable, Equatable {
-    /// Dotted path of the field (`email`, `custom.tier`, `config.delayDays`).
-    public var field: String
-    /// Stable code (`required`, `invalid_type`, `too_long`, `unknown_field`, `rejected`, …).
-    public var code: String
-    public var message: String
-
-    public init(field: String, code: String, message: String) {
-        self.field = field
-        self.code = code
-        self.message = message
-    }
-}
-
 /// The one error type of the HTTP layer: a status, a stable `code`, and the RFC 9457 members.
 /// Thrown anywhere below a route and rendered as `application/problem+json` by `ProblemMiddleware`.
 public struct APIError: Error, Sendable, HTTPResponseError {

@@ -191,5 +191,3 @@ extension FieldType {
         FieldError(field: field.name, code: "invalid_type", message: "must be \(expected)")
     }
 }
-
-extension FieldError: Error {}

@@ -1,5 +1,5 @@
 /// Why the record store (or a query over it) refused. The store speaks no HTTP: the API maps
-/// these onto problems (`APIError(_:)` in `RecordAPI/`), and scripts and the importer read them
+/// these onto problems (`APIError(_:)` in `Records/API/`), and scripts and the importer read them
 /// as they are.
 public enum RecordError: Error, Sendable, Equatable {
     /// No such live (or, for a restore, deleted) record in the organization.
