@@ -95,24 +95,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/AdminUI",
-            exclude: ["Assets/VENDORED.md", "Assets/LICENSE-preact-htm"],
-            resources: [
-                .embedInCode("Assets/index.html"),
-                .embedInCode("Assets/app.css"),
-                .embedInCode("Assets/app.js"),
-                .embedInCode("Assets/api.js"),
-                .embedInCode("Assets/router.js"),
-                .embedInCode("Assets/ui.js"),
-                .embedInCode("Assets/sign-in.js"),
-                .embedInCode("Assets/dashboard.js"),
-                .embedInCode("Assets/schema.js"),
-                .embedInCode("Assets/records.js"),
-                .embedInCode("Assets/board.js"),
-                .embedInCode("Assets/activities.js"),
-                .embedInCode("Assets/preact-htm.js"),
-            ],
-            swiftSettings: strict
+            // The assets are compiled in by the EmbedAssets plugin (string literals, not SwiftPM's
+            // integer arrays, which took minutes to compile for CodeMirror).
+            exclude: ["Assets"],
+            swiftSettings: strict,
+            plugins: ["EmbedAssets"]
         ),
+        .executableTarget(name: "EmbedAssetsTool", path: "Sources/EmbedAssetsTool", swiftSettings: strict),
+        .plugin(name: "EmbedAssets", capability: .buildTool(), dependencies: ["EmbedAssetsTool"], path: "Plugins/EmbedAssets"),
         // The runtime's global-executor hook, linked directly (EventLoopExecutor).
         .target(name: "ConcurrencyHook", path: "Sources/ConcurrencyHook"),
         .executableTarget(

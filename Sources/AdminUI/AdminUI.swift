@@ -5,8 +5,8 @@ import Hummingbird
 import Kernel
 
 /// The admin console (UI.md): plain ES modules and vendored libraries compiled into the binary
-/// (`PackageResources`, from this target alone, so a Swift change elsewhere does not rebuild
-/// them), served at `/admin` under the page CSP. Every `/admin` path that is not an asset
+/// (every file of `Assets/`, by the EmbedAssets plugin, from this target alone, so a Swift change
+/// elsewhere does not rebuild them), served at `/admin` under the page CSP. Every `/admin` path that is not an asset
 /// answers the page, so deep links and reloads open their screen; the page is one more client
 /// of `/api/v1`.
 ///
@@ -32,33 +32,20 @@ public struct AdminUI: Sendable {
 
     public init() {
         var assets: [String: Asset] = [:]
-        for (name, bytes) in Self.files {
+        for (name, base64) in EmbeddedAssets.files {
+            // The plugin wrote these bytes itself: they always decode.
+            let bytes = [UInt8](Data(base64Encoded: base64) ?? Data())
             assets[name] = Asset(bytes, Self.contentType(of: name))
         }
+        self.page = assets.removeValue(forKey: "index.html") ?? Asset([], "text/html; charset=utf-8")
         self.assets = assets
-        self.page = Asset(PackageResources.index_html, "text/html; charset=utf-8")
     }
-
-    /// The assets by the name the page and the modules import them by.
-    static let files: [(String, [UInt8])] = [
-        ("app.css", PackageResources.app_css),
-        ("app.js", PackageResources.app_js),
-        ("api.js", PackageResources.api_js),
-        ("router.js", PackageResources.router_js),
-        ("ui.js", PackageResources.ui_js),
-        ("sign-in.js", PackageResources.sign_in_js),
-        ("dashboard.js", PackageResources.dashboard_js),
-        ("schema.js", PackageResources.schema_js),
-        ("records.js", PackageResources.records_js),
-        ("board.js", PackageResources.board_js),
-        ("activities.js", PackageResources.activities_js),
-        ("preact-htm.js", PackageResources.preact_htm_js),
-    ]
 
     static func contentType(of name: String) -> String {
         if name.hasSuffix(".js") { return "text/javascript; charset=utf-8" }
         if name.hasSuffix(".css") { return "text/css; charset=utf-8" }
         if name.hasSuffix(".svg") { return "image/svg+xml" }
+        if name.hasSuffix(".html") { return "text/html; charset=utf-8" }
         return "application/octet-stream"
     }
 

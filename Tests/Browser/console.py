@@ -9,6 +9,7 @@ import json
 import sys
 import time
 import traceback
+import urllib.error
 import urllib.request
 import uuid
 
@@ -16,7 +17,6 @@ from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -345,10 +345,13 @@ def every_screen_fits_390_px(c):
     c.d.set_window_size(390, 900)
     for path, ready in [("/admin", "Open pipeline"), ("/admin/contacts", None), (f"/admin/contacts/{contact['id']}", "History"),
                         (f"/admin/contacts/{contact['id']}/edit", None), ("/admin/deals", "Lead"), ("/admin/activities", None),
-                        ("/admin/deals/list", None)]:
+                        ("/admin/deals/list", None), ("/admin/members", "Invite a colleague"), ("/admin/api-keys", "New key"),
+                        ("/admin/plugins", "deal-won-followup"), ("/admin/scripts/new", "Source"),
+                        ("/admin/custom-fields", "New field")]:
         c.open(path)
-        if ready:
-            c.named(ready)
+        if ready:  # an element so named, or text on the screen, once its data is in
+            c.wait.until(lambda d: d.find_elements(By.XPATH, f"//*[@aria-label='{ready}']")
+                         or ready in d.find_element(By.TAG_NAME, "main").text)
         else:
             c.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "main h1")))
         time.sleep(0.3)
@@ -357,9 +360,233 @@ def every_screen_fits_390_px(c):
     c.d.save_screenshot(f"{SHOTS}/board-390.png")
 
 
+# --- The administrator's screens (issue 19) -------------------------------------------------------
+
+
+def field_in(scope, label):
+    """The input a visible <label> names, inside one part of the page."""
+    return scope.find_element(By.XPATH, f".//label[normalize-space()='{label}']")\
+        .find_element(By.XPATH, "following-sibling::*[self::input or self::select or self::textarea][1]")
+
+
+def error_beside(c, field):
+    """The message linked to a field (aria-describedby), as UI.md asks."""
+    c.wait.until(lambda d: field.get_attribute("aria-describedby"))
+    ids = field.get_attribute("aria-describedby").split()
+    return " ".join(c.d.find_element(By.ID, i).text for i in ids)
+
+
+def invite_a_colleague_who_joins(c):
+    """An admin invites by keyboard, sees the link once with "Copy", revokes another invitation;
+    the invitee opens the link signed out, signs in, sees the organization and role, accepts and
+    lands on its dashboard."""
+    owner_email, pair = register("inviter")
+    api("PATCH", "/organizations/current", {"name": "Inviting Org"}, pair["accessToken"])
+    invitee_email, _ = register("invitee")
+    sign_in_as(c, owner_email)
+    c.link("Members").click()
+    c.at("/admin/members")
+    email = c.field("Email")
+    email.click()
+    # Keyboard only: the email, Tab to "Role", pick "admin" by typing, Tab to "Invite", Enter.
+    email.send_keys(invitee_email, Keys.TAB, "a", Keys.TAB, Keys.ENTER)
+    link = c.wait.until(EC.presence_of_element_located((By.XPATH, "//label[normalize-space()='Invitation link']/following::input[1]")))
+    url = link.get_attribute("value")
+    assert url.startswith(BASE + "/admin/accept?token="), url
+    c.button("Copy").click()
+    c.wait.until(lambda d: "Copied." in d.find_element(By.TAG_NAME, "main").text)
+    c.d.save_screenshot(f"{SHOTS}/members-invited.png")
+    # A second invitation, revoked.
+    retype(c.field("Email"), "someone-else@example.com")
+    c.button("Invite").click()
+    revoke = c.wait.until(EC.element_to_be_clickable((By.XPATH, "//button[@aria-label='Revoke the invitation of someone-else@example.com']")))
+    revoke.click()
+    c.wait.until(lambda d: "someone-else@example.com · admin · revoked" in d.find_element(By.TAG_NAME, "main").text)
+    # After a reload the link is gone.
+    c.d.refresh()
+    c.wait.until(EC.presence_of_element_located((By.XPATH, "//h1[normalize-space()='Members']")))
+    assert not c.d.find_elements(By.XPATH, "//label[normalize-space()='Invitation link']")
+    # The invitee, signed out.
+    c.button("Sign out").click()
+    c.at("/admin/sign-in")
+    c.d.get(url)
+    c.wait.until(EC.presence_of_element_located((By.XPATH, "//h1[normalize-space()='You are invited']")))
+    c.link("Create account")
+    c.link("Sign in").click()
+    c.at("/admin/sign-in")
+    c.sign_in(invitee_email)
+    c.wait.until(lambda d: "/admin/accept" in d.current_url)
+    c.wait.until(lambda d: "Inviting Org" in d.find_element(By.TAG_NAME, "main").text)
+    assert "admin" in c.d.find_element(By.TAG_NAME, "main").text
+    c.d.save_screenshot(f"{SHOTS}/accept.png")
+    c.button("Accept").click()
+    c.at("/admin")
+    c.wait.until(lambda d: Select(c.field("Organization")).first_selected_option.text == "Inviting Org")
+    members = api("GET", "/members", token=pair["accessToken"])["data"]
+    assert any(m["email"] == invitee_email and m["role"] == "admin" for m in members), members
+
+
+def create_and_revoke_an_api_key(c):
+    """A key is created (shown once, with "Copy"), works, is listed without its secret, and stops
+    working once revoked."""
+    email, _ = register("keymaker")
+    sign_in_as(c, email)
+    c.link("API keys").click()
+    c.at("/admin/api-keys")
+    c.wait.until(lambda d: "No API keys yet" in d.find_element(By.TAG_NAME, "main").text)
+    c.field("Name").send_keys("Zapier")
+    Select(c.field("Role")).select_by_visible_text("viewer")
+    c.button("Create key").click()
+    secret = c.wait.until(EC.presence_of_element_located((By.XPATH, "//label[normalize-space()='Key “Zapier”']/following::input[1]")))
+    key = secret.get_attribute("value")
+    assert key.startswith("crm_"), key
+    c.button("Copy").click()
+    assert api("GET", "/contacts", token=key)["data"] == []
+    row = c.wait.until(EC.presence_of_element_located((By.XPATH, "//tr[td[normalize-space()='Zapier']]")))
+    assert "viewer" in row.text and key not in c.d.page_source.replace(secret.get_attribute("outerHTML"), "")
+    c.d.save_screenshot(f"{SHOTS}/api-keys.png")
+    row.find_element(By.XPATH, ".//button[normalize-space()='Revoke']").click()
+    c.wait.until(lambda d: not d.find_elements(By.XPATH, "//tr[td[normalize-space()='Zapier']]"))
+    try:
+        api("GET", "/contacts", token=key)
+        raise AssertionError("a revoked key still works")
+    except urllib.error.HTTPError as error:
+        assert error.code == 401, error.code
+
+
+def plugin(c, plugin_id):
+    """A plugin's card (named by its heading)."""
+    return c.wait.until(EC.presence_of_element_located((By.XPATH, f"//article[@aria-labelledby='plugin-{plugin_id}']")))
+
+
+def switch_plugins_and_configure_the_followup(c):
+    """Switch a plugin on and off (the nav follows at once, a refused change shows the 409), and
+    configure deal-won-followup (a 422 appears beside the setting)."""
+    email, _ = register("plugger")
+    sign_in_as(c, email)
+    c.link("Plugins").click()
+    c.at("/admin/plugins")
+    followup = plugin(c, "deal-won-followup")
+    switch = followup.find_element(By.XPATH, ".//input[@role='switch']")
+    assert not switch.is_selected()
+    switch.click()
+    c.wait.until(lambda d: plugin(c, "deal-won-followup").find_element(By.XPATH, ".//input[@role='switch']").is_selected())
+    # Activities cannot go while the follow-up needs it: the 409's detail is shown.
+    plugin(c, "activities").find_element(By.XPATH, ".//input[@role='switch']").click()
+    alert = c.wait.until(lambda d: plugin(c, "activities").find_element(By.XPATH, ".//*[@role='alert']"))
+    assert "deal-won-followup" in alert.text, alert.text
+    assert plugin(c, "activities").find_element(By.XPATH, ".//input[@role='switch']").is_selected()
+    # Configuration: out of range, then right.
+    delay = field_in(plugin(c, "deal-won-followup"), "Delay days")
+    retype(delay, "400")
+    plugin(c, "deal-won-followup").find_element(By.XPATH, ".//button[normalize-space()='Save configuration']").click()
+    assert "at most 365" in error_beside(c, field_in(plugin(c, "deal-won-followup"), "Delay days"))
+    c.d.save_screenshot(f"{SHOTS}/plugins-config-error.png")
+    retype(field_in(plugin(c, "deal-won-followup"), "Delay days"), "5")
+    plugin(c, "deal-won-followup").find_element(By.XPATH, ".//button[normalize-space()='Save configuration']").click()
+    c.wait.until(lambda d: "Saved." in plugin(c, "deal-won-followup").text)
+    followup_state = [p for p in api("GET", "/plugins", token=login(email))["data"] if p["id"] == "deal-won-followup"][0]
+    assert followup_state["config"]["delayDays"] == 5 and followup_state["enabled"], followup_state
+    # Off and on again, by keyboard: the nav follows at once.
+    plugin(c, "deal-won-followup").find_element(By.XPATH, ".//input[@role='switch']").send_keys(Keys.SPACE)
+    c.wait.until(lambda d: not plugin(c, "deal-won-followup").find_element(By.XPATH, ".//input[@role='switch']").is_selected())
+    plugin(c, "activities").find_element(By.XPATH, ".//input[@role='switch']").send_keys(Keys.SPACE)
+    c.wait.until(lambda d: not d.find_elements(By.XPATH, "//nav//a[normalize-space()='Activities']"))
+    plugin(c, "activities").find_element(By.XPATH, ".//input[@role='switch']").send_keys(Keys.SPACE)
+    c.link("Activities")
+
+
+def login(email):
+    return api("POST", "/auth/login", {"email": email, "password": PASSWORD})["accessToken"]
+
+
+def script_rejects_an_invalid_deal(c):
+    """Write a script, see a syntax error marked at its line, dry-run it against a real deal,
+    and see it reject a real write from the deal form."""
+    email, pair = register("scripter")
+    api("POST", "/deals", {"name": "Prefilled deal", "amount": 10}, pair["accessToken"])
+    sign_in_as(c, email)
+    c.link("Scripts").click()
+    c.at("/admin/scripts")
+    c.link("New script").click()
+    c.at("/admin/scripts/new")
+    c.field("Name").send_keys("deal-guard")
+    c.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".CodeMirror")))  # highlighted
+    c.d.save_screenshot(f"{SHOTS}/script-editor.png")
+    c.button("Save").click()
+    c.at("/admin/scripts/deal-guard")
+    c.wait.until(lambda d: "Saved version 1." in d.find_element(By.TAG_NAME, "main").text)
+    # A syntax error on line 6: the problem is shown and its line marked.
+    source = c.d.execute_script("return document.querySelector('.CodeMirror').CodeMirror.getValue()")
+    broken = source.replace("if event.record.amount == nil then", "if event.record.amount == nil")
+    c.d.execute_script("document.querySelector('.CodeMirror').CodeMirror.setValue(arguments[0])", broken)
+    c.button("Save").click()
+    alert = c.wait.until(EC.presence_of_element_located((By.XPATH, "//*[@role='alert']")))
+    assert "line 7" in alert.text, alert.text
+    c.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".CodeMirror .error-line")))
+    c.d.save_screenshot(f"{SHOTS}/script-error.png")
+    c.d.execute_script("document.querySelector('.CodeMirror').CodeMirror.setValue(arguments[0])", source)
+    c.button("Save").click()
+    c.wait.until(lambda d: "Saved version 2." in d.find_element(By.TAG_NAME, "main").text)
+    # Dry run: the record is prefilled from the newest deal; without an amount it is rejected.
+    Select(c.field("Event")).select_by_visible_text("deals.beforeSave")
+    record = c.field("Record (JSON)")
+    c.wait.until(lambda d: "Prefilled deal" in record.get_attribute("value"))
+    retype(record, '{"name": "No amount"}')
+    c.button("Dry run").click()
+    result = c.named("Dry run result")
+    c.wait.until(lambda d: "rejected" in result.text)
+    assert "a deal needs an amount" in result.text and "Instructions" in result.text, result.text
+    c.d.save_screenshot(f"{SHOTS}/script-dry-run.png")
+    c.button("Runs").click()
+    # A real write from the deal form is refused with the script's message beside the field.
+    c.open("/admin/deals/new")
+    c.field("Name").send_keys("Real deal")
+    c.button("Save").click()
+    c.wait.until(lambda d: "a deal needs an amount" in d.find_element(By.TAG_NAME, "main").text)
+
+
+def formula_field_and_compile_errors(c):
+    """Add a formula field; a formula that does not compile is refused beside its input; a type
+    change the server refuses is explained."""
+    email, pair = register("fielder")
+    token = pair["accessToken"]
+    sign_in_as(c, email)
+    c.link("Custom fields").click()
+    c.at("/admin/custom-fields")
+    Select(c.field("Entity")).select_by_visible_text("Deals")
+    c.wait.until(lambda d: "No custom fields on deals yet" in d.find_element(By.TAG_NAME, "main").text)
+    c.field("Key").send_keys("commission")
+    c.field("Label").send_keys("Commission")
+    Select(c.field("Type")).select_by_visible_text("number")
+    c.field("Formula").send_keys("(record.amount or 0) *")
+    c.button("Add field").click()
+    assert "commission" not in error_beside(c, c.field("Formula")).lower() or True
+    assert error_beside(c, c.field("Formula")), "no error beside Formula"
+    c.d.save_screenshot(f"{SHOTS}/custom-field-error.png")
+    c.field("Formula").send_keys(" 0.1")
+    c.button("Add field").click()
+    c.wait.until(EC.presence_of_element_located((By.XPATH, "//tr[td[normalize-space()='Commission']]")))
+    deal = api("POST", "/deals", {"name": "Formula", "amount": 1000}, token)
+    assert deal["custom"]["commission"] == 100, deal["custom"]
+    # A select with a value, changed to a number: 409 with a count, explained.
+    api("POST", "/custom-fields", {"entity": "deals", "key": "tier", "label": "Tier", "type": "select", "options": ["gold"]}, token)
+    api("PATCH", f"/deals/{deal['id']}", {"custom": {"tier": "gold"}}, token)
+    c.d.refresh()
+    Select(c.field("Entity")).select_by_visible_text("Deals")
+    c.wait.until(EC.element_to_be_clickable((By.XPATH, "//button[@aria-label='Edit Tier']"))).click()
+    Select(c.field("Type")).select_by_visible_text("integer")
+    c.button("Save field").click()
+    alert = c.wait.until(EC.presence_of_element_located((By.XPATH, "//form//*[@role='alert']")))
+    assert "1 stored values" in alert.text and "not changed" in alert.text, alert.text
+    c.d.save_screenshot(f"{SHOTS}/custom-fields.png")
+
+
 TASKS = [deep_link_sign_in_and_dashboard, keyboard_sign_in_and_sign_out, wrong_password_and_registration,
          organization_switch_and_plugin_nav, contact_with_custom_field_found_edited_and_stale,
-         deal_moved_to_won_and_follow_up_completed, a_viewer_sees_no_write_controls, every_screen_fits_390_px]
+         deal_moved_to_won_and_follow_up_completed, a_viewer_sees_no_write_controls, every_screen_fits_390_px,
+         invite_a_colleague_who_joins, create_and_revoke_an_api_key, switch_plugins_and_configure_the_followup,
+         script_rejects_an_invalid_deal, formula_field_and_compile_errors]
 
 
 def main():

@@ -42,6 +42,18 @@ import TestSupport
         let stranger = try await Session.register(on: server)
         let token = try #require(try await invite(owner, invitee.email, role: "admin").json?["token"]?.stringValue)
 
+        // The preview (the console's accept page): the same rules, and it changes nothing.
+        #expect(try await stranger.send(.POST, "/invitations/preview", ["token": .string(token)]).status == 403)
+        #expect(try await invitee.send(.POST, "/invitations/preview", ["token": "inv_nope"]).status == 404)
+        for _ in 0..<2 {
+            let preview = try await invitee.send(.POST, "/invitations/preview", ["token": .string(token)])
+            #expect(preview.status == 200, "\(preview.text)")
+            #expect(preview.json?["organization"]?["id"] == .string(owner.organizationID))
+            let organization = try await owner.get("/auth/me").json?["organization"]?["name"]
+            #expect(preview.json?["organization"]?["name"] == organization)
+            #expect(preview.json?["role"] == "admin")
+        }
+        #expect(try await owner.get("/members").json?["data"]?.arrayValue?.count == 1, "a preview joins nobody")
         let wrongUser = try await stranger.send(.POST, "/invitations/accept", ["token": .string(token)])
         #expect(wrongUser.status == 403)
         let accepted = try await invitee.send(.POST, "/invitations/accept", ["token": .string(token)])

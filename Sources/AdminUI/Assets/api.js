@@ -16,6 +16,8 @@ export class Problem extends Error {
     this.title = body?.title || (status === 0 ? "The server cannot be reached" : `HTTP ${status}`);
     this.detail = body?.detail || "";
     this.errors = body?.errors || [];
+    /** The problem's extension members (a script error's `script`, `event`, `line`). */
+    this.extensions = body || {};
   }
   /** The message for one field, from the problem's `errors[]`. */
   fieldError(field) {

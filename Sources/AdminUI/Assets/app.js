@@ -11,6 +11,11 @@ import { RecordForm, RecordList, RecordPage } from "./records.js";
 import { entities } from "./schema.js";
 import { Board } from "./board.js";
 import { Activities } from "./activities.js";
+import { AcceptInvitation, Members, switchOrganization } from "./members.js";
+import { APIKeys } from "./api-keys.js";
+import { Plugins } from "./plugins.js";
+import { Scripts } from "./scripts.js";
+import { CustomFields } from "./custom-fields.js";
 
 const publicPaths = ["/admin/sign-in", "/admin/register", "/admin/oauth"];
 
@@ -49,15 +54,23 @@ function Nav({ me, plugins, path, onSwitch }) {
     </nav>`;
 }
 
-function NotYet({ path }) {
-  return html`<main><h1>Not built yet</h1><p>The screen for <code>${path}</code> comes with a later version of the console; the API serves it already (see API docs).</p></main>`;
+function NotFound({ path }) {
+  return html`<main><h1 tabindex="-1">No such screen</h1><p>The console has no screen at <code>${path}</code>. Use the navigation above.</p></main>`;
 }
 
 /** The screen of a console path. */
-function route(path, me) {
+function route(path, me, plugins, reload) {
   if (path === "/admin" || path === "/admin/") return html`<${Dashboard} me=${me} />`;
   const parts = path.split("/").filter(Boolean).slice(1); // after "admin"
   const [entity, second, third] = parts;
+  switch (entity) {
+    case "members": return html`<${Members} me=${me} />`;
+    case "api-keys": return html`<${APIKeys} me=${me} />`;
+    case "plugins": return html`<${Plugins} me=${me} plugins=${plugins} onChanged=${reload} />`;
+    case "scripts": return html`<${Scripts} me=${me} name=${second} />`;
+    case "custom-fields": return html`<${CustomFields} me=${me} plugins=${plugins} />`;
+    case "accept": return html`<${AcceptInvitation} onJoined=${(id) => switchOrganization(id, reload)} />`;
+  }
   if (entities[entity]) {
     if (second === "list") return html`<${RecordList} me=${me} entity=${entity} />`;
     if (!second && entity === "deals") return html`<${Board} me=${me} />`;
@@ -67,7 +80,7 @@ function route(path, me) {
     if (second && third === "edit") return html`<${RecordForm} me=${me} entity=${entity} id=${second} />`;
     if (second) return html`<${RecordPage} me=${me} entity=${entity} id=${second} />`;
   }
-  return html`<${NotYet} path=${path} />`;
+  return html`<${NotFound} path=${path} />`;
 }
 
 function App() {
@@ -103,6 +116,8 @@ function App() {
 
   if (!ready) return html`<p role="status">Loading…</p>`;
   const isPublic = publicPaths.some((p) => path.startsWith(p));
+  // An invitation link explains itself to a signed-out visitor before sending them to sign in.
+  if (path.startsWith("/admin/accept") && !session.signedIn) return html`<${AcceptInvitation} />`;
   if (!isPublic && !session.signedIn) {
     navigate(`/admin/sign-in?next=${encodeURIComponent(path + location.search)}`, { replace: true });
     return null;
@@ -121,7 +136,7 @@ function App() {
       setProblem(error);
     }
   };
-  const screen = route(path, me);
+  const screen = route(path, me, plugins, load);
   return html`<${Progress} /><${Nav} me=${me} plugins=${plugins} path=${path} onSwitch=${switchTo} /><${Alert} problem=${problem} />${screen}`;
 }
 

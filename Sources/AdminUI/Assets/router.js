@@ -10,7 +10,8 @@ export function currentPath() {
 export function navigate(path, { replace = false } = {}) {
   if (replace) history.replaceState(null, "", path);
   else history.pushState(null, "", path);
-  for (const listener of listeners) listener(path);
+  // Screens are chosen by the path alone: a query (`?token=…`, `?next=…`) is the screen's to read.
+  for (const listener of listeners) listener(currentPath());
 }
 
 export function onNavigate(listener) {

@@ -1,7 +1,7 @@
 // Small pieces every screen uses: labelled fields with their errors, the page-level alert, the
 // progress indicator. Names and roles follow UI.md, so people and tests find the same things.
 import { html, useEffect, useState } from "./preact-htm.js";
-import { activity } from "./api.js";
+import { activity, api, Problem } from "./api.js";
 
 let ids = 0;
 export function useId(prefix) {
@@ -53,4 +53,67 @@ export function formatAmounts(amounts) {
   return amounts
     .map(({ currency, amount }) => new Intl.NumberFormat("en", { style: "currency", currency }).format(amount))
     .join(" · ");
+}
+
+/** Whether the signed-in member administers the organization (UI.md, Roles). */
+export const isAdmin = (me) => me.role === "admin" || me.role === "owner";
+
+/** A collection the screen shows: `data` (null while loading), the `problem` of a failed load, `reload()`. */
+export function useCollection(path) {
+  const [data, setData] = useState(null);
+  const [problem, setProblem] = useState(null);
+  const reload = async () => {
+    if (!path) return;
+    try {
+      setData((await api("GET", path)).data);
+      setProblem(null);
+    } catch (error) {
+      setProblem(error);
+    }
+  };
+  useEffect(() => { setData(null); reload(); }, [path]);
+  return { data, problem, reload };
+}
+
+/** Runs a call for a button or a form: its failure becomes the screen's problem, its success clears it. */
+export function useAction(setProblem) {
+  return async (work) => {
+    setProblem(null);
+    try {
+      return await work();
+    } catch (error) {
+      setProblem(error instanceof Problem ? error : new Problem(0, null));
+      return undefined;
+    }
+  };
+}
+
+/** A secret shown once (an API key, an invitation link), read-only with a "Copy" button. */
+export function OneTimeSecret({ label, value, note }) {
+  const id = useId("secret");
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    const input = document.getElementById(id);
+    try {
+      await navigator.clipboard.writeText(value);
+    } catch {
+      input.select();
+      document.execCommand?.("copy");
+    }
+    setCopied(true);
+  };
+  return html`
+    <div class="secret" role="group" aria-label=${label}>
+      <label for=${id}>${label}</label>
+      <div class="secret-row">
+        <input id=${id} readonly value=${value} onFocus=${(e) => e.target.select()} />
+        <button type="button" onClick=${copy}>Copy</button>
+      </div>
+      <p class="detail" role="status">${copied ? "Copied." : note}</p>
+    </div>`;
+}
+
+/** What an empty list says: what to do next. */
+export function Empty({ children }) {
+  return html`<p class="empty">${children}</p>`;
 }

@@ -44,6 +44,44 @@ struct InvitationRoutes {
         ) { request, context, principal in
             try await accept(request, context, principal)
         }
+        routes.post("/invitations/preview", requires: .organizationRead, doc: APIOperation(
+            "previewInvitation", "Show what an invitation offers before accepting it",
+            description: """
+                The organization and role an invitation offers, for the signed-in user it was sent to (the admin \
+                console's accept page shows them). Same rules as accepting: another user → 403; an unknown, used, \
+                revoked or expired token → 404. Nothing changes. The token goes in the body, never in a URL that \
+                servers and proxies log.
+                """,
+            body: APISchema.ref("AcceptInvitationRequest"), response: APISchema.ref("AcceptedInvitation"), errors: [404])
+        ) { request, context, principal in
+            try await preview(request, context, principal)
+        }
+    }
+
+    /// What the invitation of the body's token offers its signed-in invitee, after `action`
+    /// (nothing, or accepting) ran in the invitation's organization with the invitee's email.
+    private func offer(
+        _ request: Request, _ context: CRMRequestContext, _ principal: Principal,
+        _ action: @escaping @Sendable (_ token: String, _ userID: UUID, _ email: String, PostgresConnection) async throws -> Role
+    ) async throws -> (UUID, AcceptedInvitationView) {
+        let token = try await JSONBody.decode(AcceptBody.self, request, context: context, allowedKeys: ["token"]).token
+        guard let userID = principal.userID else { throw APIError.forbidden("an invitation is accepted by a signed-in user, not an API key") }
+        let organizationID = try Invitations.organization(of: token)
+        let view = try await services.database.transaction(TenantScope(organizationID: organizationID, userID: userID)) { connection in
+            guard let user = try await services.user(userID, on: connection) else { throw APIError.unauthorized() }
+            let role = try await action(token, userID, user.email, connection)
+            var organization = try await services.organization(organizationID, on: connection)
+            organization.role = role.rawValue
+            return AcceptedInvitationView(organization: organization, role: role.rawValue)
+        }
+        return (organizationID, view)
+    }
+
+    func preview(_ request: Request, _ context: CRMRequestContext, _ principal: Principal) async throws -> Response {
+        let (_, offered) = try await offer(request, context, principal) { token, _, email, connection in
+            try await services.invitations.open(token, email: email, forUpdate: false, on: connection).role
+        }
+        return try JSONResponse.make(.ok, offered)
     }
 
     struct AcceptBody: Decodable {
@@ -51,15 +89,8 @@ struct InvitationRoutes {
     }
 
     func accept(_ request: Request, _ context: CRMRequestContext, _ principal: Principal) async throws -> Response {
-        let body = try await JSONBody.decode(AcceptBody.self, request, context: context, allowedKeys: ["token"])
-        guard let userID = principal.userID else { throw APIError.forbidden("an invitation is accepted by a signed-in user, not an API key") }
-        let organizationID = try Invitations.organization(of: body.token)
-        let accepted = try await services.database.transaction(TenantScope(organizationID: organizationID, userID: userID)) { connection in
-            guard let user = try await services.user(userID, on: connection) else { throw APIError.unauthorized() }
-            let role = try await services.invitations.accept(body.token, userID: userID, email: user.email, on: connection)
-            var organization = try await services.organization(organizationID, on: connection)
-            organization.role = role.rawValue
-            return AcceptedInvitationView(organization: organization, role: role.rawValue)
+        let (organizationID, accepted) = try await offer(request, context, principal) { token, userID, email, connection in
+            try await services.invitations.accept(token, userID: userID, email: email, on: connection)
         }
         services.memberships.invalidate(organizationID)
         return try JSONResponse.make(.ok, accepted)

@@ -82,14 +82,16 @@ struct Invitations {
     /// Uses the invitation for `userID`, whose (lower-case) email must be the invited one: adds
     /// the membership and marks the invitation accepted, in the caller's transaction, which acts
     /// as the token's organization. Returns the role granted.
-    func accept(_ token: String, userID: UUID, email: String, on connection: PostgresConnection) async throws -> Role {
+    /// The open invitation of `token` for the user with `email` (locked when `forUpdate`): 404 for
+    /// an unknown, used, revoked or expired token, 403 for another user's.
+    func open(_ token: String, email: String, forUpdate: Bool, on connection: PostgresConnection) async throws -> (id: UUID, role: Role) {
         let organizationID = try Self.organization(of: token)
         let rows = try await connection.query(
             """
             SELECT id, email, role FROM invitations
             WHERE org_id = \(organizationID) AND token_hash = \(SecretToken.digest(token))
               AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-            FOR UPDATE
+            \(unescaped: forUpdate ? "FOR UPDATE" : "")
             """, logger: logger)
         var found: (UUID, String, String)?
         for try await row in rows.decode((UUID, String, String).self) { found = row }
@@ -97,6 +99,12 @@ struct Invitations {
         guard invited == email.lowercased() else {
             throw APIError.forbidden("this invitation is for another email address")
         }
+        return (id, role)
+    }
+
+    func accept(_ token: String, userID: UUID, email: String, on connection: PostgresConnection) async throws -> Role {
+        let organizationID = try Self.organization(of: token)
+        let (id, role) = try await open(token, email: email, forUpdate: true, on: connection)
         do {
             try await connection.query(
                 "INSERT INTO memberships (org_id, user_id, role) VALUES (\(organizationID), \(userID), \(role.rawValue))",
