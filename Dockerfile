@@ -30,6 +30,7 @@ RUN swift package resolve
 
 # The manifest names the test targets' folders too, so Tests/ comes along (it is small).
 COPY Sources/ Sources/
+COPY Plugins/ Plugins/
 COPY Tests/ Tests/
 # Static Swift runtime: the runtime image needs no toolchain. The backtracer symbolicates a
 # crash's stack in the log instead of leaving a bare signal.
