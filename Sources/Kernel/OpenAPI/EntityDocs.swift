@@ -118,7 +118,7 @@ enum EntityDocs {
 
     /// The operations of `RecordRoutes` for `schema`.
     struct Operations {
-        let list, create, get, replace, update, delete, restore, history: APIOperation
+        let list, export, create, get, replace, update, delete, restore, history: APIOperation
 
         init(_ schema: EntitySchema) {
             let name = EntityDocs.componentName(schema.name)
@@ -143,6 +143,18 @@ enum EntityDocs {
                         description: "`filter[field]=value` or `filter[field][op]=value`; unknown fields or operators → 400."),
                 ],
                 errors: [400])
+            // The list's parameters but the page's: every record the filters, sort and q select.
+            export = APIOperation(
+                "export\(plural)", "Export \(schema.name) as CSV",
+                description: """
+                    Every live record the `filter`, `sort` and `q` select, streamed as RFC 4180 CSV (constant memory at any \
+                    size): a header row `id, createdAt, updatedAt, version`, every field, `custom.<key>` per custom field, \
+                    `tags` (joined with `;`). Values in their CSV form: plain decimals, `true`/`false`, lists with `;`, \
+                    money as `12.50 EUR`; a text cell that starts with `= + - @` gets a leading `'` (spreadsheets would \
+                    run it as a formula; the importer takes it off).
+                    """,
+                response: .string, responseMediaType: .csv,
+                parameters: list.parameters.filter { !["limit", "cursor", "includeTotal"].contains($0.name) }, errors: [400])
             create = APIOperation(
                 "create\(name)", "Create a \(name.lowercased())", body: APISchema.ref("\(name)Input"), status: 201,
                 response: record, responseHeaders: ["ETag", "Location"], parameters: [APIParameters.idempotencyKey],

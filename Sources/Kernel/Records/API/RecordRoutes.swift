@@ -23,6 +23,27 @@ struct RecordRoutes {
             let body = try await store.list(schema, query: query, principal: principal)
             return RecordResponse.raw(.ok, body)
         }
+        routes.get(RouterPath(stringLiteral: "/\(schema.name)/export.csv"), requires: read, doc: docs.export) { request, _, principal in
+            let custom = try await store.customDefinitions(schema, principal)
+            let items = request.uri.queryParameters.map { (String($0.key).removingPercentEncoding ?? String($0.key), String($0.value)) }
+            if let paging = items.first(where: { ["limit", "cursor", "includeTotal"].contains($0.0) }) {
+                throw APIError.badRequest("an export takes filter, sort and q; '\(paging.0)' is for pages of a list")
+            }
+            let query = try RecordQuery.parse(items, schema: schema, custom: custom)
+            // A bad query is a problem document (it is parsed before the answer starts). A failure
+            // while streaming can only cut the answer short: the chunked body then ends without its
+            // last chunk, so a client sees an error, never a file that looks whole.
+            let headers: HTTPFields = [
+                .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
+                .contentDisposition: "attachment; filename=\"\(schema.name).csv\"",
+            ]
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                try await store.exportCSV(schema, query: query, principal: principal) { text in
+                    try await writer.write(ByteBuffer(string: text))
+                }
+                try await writer.finish(nil)
+            })
+        }
         routes.post(base, requires: write, doc: docs.create) { request, context, principal in
             let body = try await JSONBody.object(request, context: context)
             let key = try Idempotency.Key.from(header: request.headers[.idempotencyKey], body: body)
