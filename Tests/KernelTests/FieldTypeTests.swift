@@ -145,3 +145,33 @@ import Testing
         #expect(reference.type.filterValue("nope", op: .contains, field: reference) == JSONValue?.none)
     }
 }
+
+/// The keyset condition of a list's next page (issue 20: a page 10,000 records deep).
+@Suite struct CursorConditionTests {
+    let schema = EntitySchema(
+        name: "things", table: "things", pluginID: "p", fields: [FieldSpec("name", column: "name", TextFieldType())], titleSQL: "t.name")
+    let id = "0b3c2f6e-8f1a-4c57-9f55-3a1d2b9f7a10"
+
+    @Test func keysOverNeverNullColumnsOneWayAreOneRowComparison() throws {
+        var query = try RecordQuery.parse([], schema: schema)
+        query.cursor = ["2026-01-01T00:00:00.000000Z", .string(id)]
+        var builder = SQLBuilder()
+        #expect(query.cursorCondition(&builder) == "(t.created_at, t.id) < ($1::timestamptz, $2::uuid)")
+        var ascending = try RecordQuery.parse([("sort", "updatedAt")], schema: schema)
+        ascending.cursor = ["2026-01-01T00:00:00.000000Z", .string(id)]
+        builder = SQLBuilder()
+        #expect(ascending.cursorCondition(&builder) == "(t.updated_at, t.id) > ($1::timestamptz, $2::uuid)")
+    }
+
+    @Test func nullableOrMixedKeysKeepTheOrChain() throws {
+        var byName = try RecordQuery.parse([("sort", "name")], schema: schema)
+        byName.cursor = ["Ada", .string(id)]
+        var builder = SQLBuilder()
+        let condition = try #require(byName.cursorCondition(&builder))
+        #expect(condition.contains(" OR ") && condition.contains("IS NULL"), "names may be null: \(condition)")
+        var mixed = try RecordQuery.parse([("sort", "createdAt,-updatedAt")], schema: schema)
+        mixed.cursor = ["2026-01-01T00:00:00.000000Z", "2026-01-02T00:00:00.000000Z", .string(id)]
+        builder = SQLBuilder()
+        #expect(try #require(mixed.cursorCondition(&builder)).contains(" OR "))
+    }
+}

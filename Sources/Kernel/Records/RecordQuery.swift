@@ -12,6 +12,8 @@ public struct RecordQuery: Sendable {
         let spec: FieldSpec
         /// For `custom.<key>`: equality can use the GIN index on `custom` (containment).
         var customKey: String? = nil
+        /// A column that is never null (`id`, `createdAt`, `updatedAt`).
+        var notNull = false
     }
 
     struct Filter: Sendable {
@@ -43,10 +45,10 @@ public struct RecordQuery: Sendable {
         switch name {
         case "id":
             let spec = FieldSpec("id", column: "id", ReferenceFieldType(schema.name))
-            return Member(name: name, sql: "t.id", type: spec.type, spec: spec)
+            return Member(name: name, sql: "t.id", type: spec.type, spec: spec, notNull: true)
         case "createdAt", "updatedAt":
             let spec = FieldSpec(name, column: name == "createdAt" ? "created_at" : "updated_at", DateTimeFieldType())
-            return Member(name: name, sql: "t.\(spec.column)", type: spec.type, spec: spec)
+            return Member(name: name, sql: "t.\(spec.column)", type: spec.type, spec: spec, notNull: true)
         default:
             guard let field = schema.field(name) else { return nil }
             return Member(name: name, sql: "t.\(field.column)", type: field.type, spec: field)
@@ -163,6 +165,12 @@ public struct RecordQuery: Sendable {
         guard let cursor else { return nil }
         var keys = sort.map { ($0.member.sql, $0.member.type.sqlType, $0.descending) }
         keys.append(("t.id", "uuid", sort.last?.descending ?? true))
+        // Keys that all go one way over columns that are never null: one row comparison, which an
+        // index on (org_id, keys…) answers as a range scan (the OR chain below it cannot).
+        if Set(keys.map(\.2)).count == 1, sort.allSatisfy(\.member.notNull), !cursor.contains(where: \.isNull) {
+            let bounds = zip(keys, cursor).map { key, value in builder.bind(value.stringValue ?? value.serialized(), as: key.1) }
+            return "(\(keys.map(\.0).joined(separator: ", "))) \(keys[0].2 ? "<" : ">") (\(bounds.joined(separator: ", ")))"
+        }
         func after(_ index: Int) -> String {
             let (column, type, descending) = keys[index]
             let value = cursor[index]
