@@ -86,6 +86,9 @@ public struct CRMServer: Sendable {
                 pluginID: plugin.manifest.id, routes: routes, services: services, background: background))
         }
         SearchRoutes(services: services).register(on: kernelRoutes)
+        let imports = Imports(database: database, records: services.records, schemas: services.schemas)
+        ImportRoutes(services: services, imports: imports).register(on: kernelRoutes)
+        background.add(ImportWorker(imports: imports, readiness: readiness))
         return router
     }
 

@@ -21,6 +21,8 @@ public struct APIOperation: Sendable {
     public var response: JSONSchema?
     /// The success response's media type when it is not JSON (`/metrics`, `/docs`).
     public var responseMediaType: OpenAPI.ContentType?
+    /// The request body's media type (JSON when nil).
+    public var bodyMediaType: OpenAPI.ContentType?
     /// Headers of the success response, by name (`ETag`, `Location`, …): see `APIHeaders`.
     public var responseHeaders: [String]
     /// Query and header parameters (path parameters are derived from the path).
@@ -38,8 +40,9 @@ public struct APIOperation: Sendable {
         _ id: String, _ summary: String, description: String? = nil, body: JSONSchema? = nil, bodyRequired: Bool = true,
         status: Int = 200, otherStatuses: [Int] = [], response: JSONSchema? = nil, responseMediaType: OpenAPI.ContentType? = nil,
         responseHeaders: [String] = [], parameters: [OpenAPI.Parameter] = [], errors: [Int] = [], tag: String? = nil,
-        example: JSONValue? = nil, optionalAuthentication: Bool = false
+        example: JSONValue? = nil, optionalAuthentication: Bool = false, bodyMediaType: OpenAPI.ContentType? = nil
     ) {
+        self.bodyMediaType = bodyMediaType
         self.id = id
         self.summary = summary
         self.description = description

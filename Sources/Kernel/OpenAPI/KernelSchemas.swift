@@ -69,6 +69,7 @@ enum KernelSchemas {
             ("Plugin", plugin),
             ("Tag", tag),
             ("SearchResult", searchResult),
+            ("Import", importSchema),
         ]
     }
 
@@ -335,6 +336,28 @@ enum KernelSchemas {
             "createdAt": timestamp("When the tag was created."),
         ]
         return .object(title: "Tag", properties: properties)
+    }
+
+    /// `Imports.View`.
+    static var importSchema: JSONSchema {
+        let count = JSONSchema.integer(minimum: (0, exclusive: false))
+        let rejection: JSONSchema = .object(
+            properties: [
+                "line": .integer(description: "The file's physical line where the row starts (the header is line 1)."),
+                "field": .string(description: "The field (or `row`)."), "code": .string, "message": .string,
+            ])
+        let properties: OrderedDictionary<String, JSONSchema> = [
+            "id": identifier("The import's id."),
+            "entity": .string(examples: ["contacts"]),
+            "status": .string(allowedValues: ["queued", "running", "done", "failed"]),
+            "totalRows": count, "processedRows": count, "createdCount": count, "rejectedCount": count,
+            "rejected": .array(description: "The first 1,000 rejections.", items: rejection),
+            "error": .string(required: false, nullable: true, description: "Why a failed import stopped."),
+            "createdAt": timestamp("When the file was uploaded."),
+            "startedAt": .string(format: .dateTime, required: false, nullable: true),
+            "finishedAt": .string(format: .dateTime, required: false, nullable: true),
+        ]
+        return .object(title: "Import", properties: properties)
     }
 
     /// `SearchRoutes`: `json_build_object('type', …, 'id', …, 'title', …, 'snippet', …, 'rank', …)`.

@@ -130,7 +130,7 @@ struct OpenAPIDocumentBuilder {
         var requestBody: OpenAPI.Request?
         if let body = doc.body {
             requestBody = OpenAPI.Request(
-                content: [.json: .b(.init(schema: body, example: doc.example.map { AnyCodable($0) }))],
+                content: [doc.bodyMediaType ?? .json: .b(.init(schema: body, example: doc.example.map { AnyCodable($0) }))],
                 required: doc.bodyRequired)
         }
         var description = doc.description ?? ""

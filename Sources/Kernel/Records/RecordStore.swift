@@ -68,37 +68,18 @@ public struct RecordStore: Sendable {
         _ schema: EntitySchema, body: [String: JSONValue], principal: Principal, depth: Int = 0,
         idempotency: Idempotency.Key? = nil
     ) async throws -> Created {
-        let tenant = try await pluginStates.tenant(principal.organizationID)
-        let custom = try await customDefinitions(schema, principal, tenant: tenant)
-        let org = principal.organizationID
-        let before = ["beforeCreate", "beforeSave"].map { "\(schema.name).\($0)" }
-        let after = ["afterCreate", "afterSave"].map { "\(schema.name).\($0)" }
-        let watchedBefore = try await hooks.watches(before, organizationID: org, enabled: tenant.enabled)
-        let watchedAfter = try await hooks.watches(after, organizationID: org, enabled: tenant.enabled)
+        let context = try await createContext(schema, principal)
         // The create is one INSERT statement, atomic on its own; a transaction only when
         // something must commit with it: what after-hooks write (the workflow outbox, a plugin's
         // rows) or the Idempotency-Key's answer. Before-hooks only read and change the record
         // (under READ COMMITTED a transaction would not make their reads atomic with the
         // INSERT either), so BEGIN and COMMIT would only add two round trips for them.
-        return try await database.run(principal.scope, inTransaction: watchedAfter || idempotency != nil) { connection in
+        return try await database.run(principal.scope, inTransaction: context.watchedAfter || idempotency != nil) { connection in
             if let idempotency, let replay = try await idempotency.replay(principal, on: connection, logger: logger) {
                 return .replayed(replay)
             }
-            let input = try RecordInput.parse(body, schema: schema, customFields: CustomFieldSet(entity: schema.name, definitions: custom), mode: .create)
-            var record = input
-            record["custom"] = record["custom"] ?? .object([:])
-            record["tags"] = record["tags"] ?? .array([])
-            let event = try await checkedWrite(
-                schema, &record, previous: nil, custom: custom, principal: principal, depth: depth, tenant: tenant,
-                runHooks: watchedBefore, describe: watchedAfter, on: connection)
-            let id = UUID()
-            let changes = RecordInput.changes(from: nil, to: record, schema: schema)
-            let stored = try await insert(schema, id: id, record, changes: changes, principal: principal, on: connection)
-            if watchedAfter {
-                try await runAfter(
-                    event.renamed("\(schema.name).afterCreate"), also: "\(schema.name).afterSave", record: stored.record,
-                    tenant: tenant, on: connection)
-            }
+            let stored = try await create(schema, body: body, principal: principal, depth: depth, context: context, on: connection)
+            let id = stored.id
             if let idempotency {
                 try await idempotency.remember(
                     Idempotency.Stored(status: 201, body: stored.json, location: "/api/v1/\(schema.name)/\(id.text)", etag: stored.etag),
@@ -106,6 +87,50 @@ public struct RecordStore: Sendable {
             }
             return .created(stored)
         }
+    }
+
+    /// What every create of one entity in one organization shares: the tenant's plugins, custom
+    /// fields, and whether hooks watch (an import asks once for a whole batch).
+    struct CreateContext: Sendable {
+        let tenant: PluginStates.Tenant
+        let custom: [CustomFieldDefinition]
+        let watchedBefore: Bool
+        let watchedAfter: Bool
+    }
+
+    func createContext(_ schema: EntitySchema, _ principal: Principal) async throws -> CreateContext {
+        let tenant = try await pluginStates.tenant(principal.organizationID)
+        let custom = try await customDefinitions(schema, principal, tenant: tenant)
+        let before = ["beforeCreate", "beforeSave"].map { "\(schema.name).\($0)" }
+        let after = ["afterCreate", "afterSave"].map { "\(schema.name).\($0)" }
+        return CreateContext(
+            tenant: tenant, custom: custom,
+            watchedBefore: try await hooks.watches(before, organizationID: principal.organizationID, enabled: tenant.enabled),
+            watchedAfter: try await hooks.watches(after, organizationID: principal.organizationID, enabled: tenant.enabled))
+    }
+
+    /// One create on `connection`: the body checked like the API's (fields, custom fields,
+    /// references, before-hooks), inserted with its history, after-hooks queued.
+    func create(
+        _ schema: EntitySchema, body: [String: JSONValue], principal: Principal, depth: Int, context: CreateContext,
+        on connection: PostgresConnection
+    ) async throws -> Stored {
+        let input = try RecordInput.parse(
+            body, schema: schema, customFields: CustomFieldSet(entity: schema.name, definitions: context.custom), mode: .create)
+        var record = input
+        record["custom"] = record["custom"] ?? .object([:])
+        record["tags"] = record["tags"] ?? .array([])
+        let event = try await checkedWrite(
+            schema, &record, previous: nil, custom: context.custom, principal: principal, depth: depth, tenant: context.tenant,
+            runHooks: context.watchedBefore, describe: context.watchedAfter, on: connection)
+        let changes = RecordInput.changes(from: nil, to: record, schema: schema)
+        let stored = try await insert(schema, id: UUID(), record, changes: changes, principal: principal, on: connection)
+        if context.watchedAfter {
+            try await runAfter(
+                event.renamed("\(schema.name).afterCreate"), also: "\(schema.name).afterSave", record: stored.record,
+                tenant: context.tenant, on: connection)
+        }
+        return stored
     }
 
     /// PUT (`replace`) or PATCH (`merge`) of a live record.

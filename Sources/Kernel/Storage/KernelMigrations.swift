@@ -6,7 +6,9 @@
 /// tokens and OAuth state belong to people, not to one tenant: they are global tables
 /// (reference tables on Citus) that queries reach only by unguessable keys or the user's id.
 public enum KernelMigrations {
-    static let all: [Migration] = [tenancy, records, membershipChanges, invitations, oauthReturnTo, insightCounters, distributionReady]
+    static let all: [Migration] = [
+        tenancy, records, membershipChanges, invitations, oauthReturnTo, insightCounters, distributionReady, imports,
+    ]
 
     static let tenancy = Migration("0001_tenancy_auth", """
         CREATE FUNCTION crm_current_org() RETURNS uuid LANGUAGE sql STABLE
@@ -295,6 +297,50 @@ public enum KernelMigrations {
     static let distributionReady = Migration("0007_distribution_ready", """
         ALTER TABLE invitations DROP CONSTRAINT invitations_token_hash_key;
         ALTER TABLE invitations ADD CONSTRAINT invitations_token UNIQUE (org_id, token_hash);
+        """)
+
+    /// CSV imports (`Imports`): the import and its progress, and the uploaded file in chunks.
+    /// Workers claim imports of every tenant (app.worker), then store rows as the tenant.
+    static let imports = Migration("0008_imports", """
+        CREATE TABLE imports (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            id uuid NOT NULL,
+            entity text NOT NULL,
+            status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'failed')),
+            actor jsonb NOT NULL,
+            targets jsonb NOT NULL,
+            size_bytes bigint NOT NULL,
+            total_rows integer NOT NULL,
+            processed_rows integer NOT NULL DEFAULT 0,
+            created_count integer NOT NULL DEFAULT 0,
+            rejected_count integer NOT NULL DEFAULT 0,
+            rejected jsonb NOT NULL DEFAULT '[]',
+            next_offset bigint NOT NULL,
+            next_line integer NOT NULL,
+            error text,
+            claim_token uuid,
+            claimed_at timestamptz,
+            created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            started_at timestamptz,
+            finished_at timestamptz,
+            PRIMARY KEY (org_id, id)
+        );
+        CREATE INDEX imports_recent ON imports (org_id, created_at DESC, id DESC);
+        CREATE INDEX imports_waiting ON imports (claimed_at NULLS FIRST, created_at) WHERE status IN ('queued', 'running');
+        CREATE TABLE import_chunks (
+            org_id uuid NOT NULL,
+            import_id uuid NOT NULL,
+            seq integer NOT NULL,
+            data bytea NOT NULL,
+            PRIMARY KEY (org_id, import_id, seq),
+            FOREIGN KEY (org_id, import_id) REFERENCES imports (org_id, id) ON DELETE CASCADE
+        );
+        ALTER TABLE imports ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE imports FORCE ROW LEVEL SECURITY;
+        CREATE POLICY tenant_isolation ON imports
+            USING (org_id = crm_current_org() OR current_setting('app.worker', true) = 'on')
+            WITH CHECK (org_id = crm_current_org() OR current_setting('app.worker', true) = 'on');
+        \(tenantIsolation("import_chunks"))
         """)
 
     /// Frozen once released: migrations that called it are checksummed, so a change here

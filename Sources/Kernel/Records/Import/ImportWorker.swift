@@ -1,0 +1,234 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+
+/// Stores queued imports' rows (see `Imports`). Any server process may run an import: a claim
+/// (`FOR UPDATE SKIP LOCKED`, a fresh claim token) takes the waiting import served longest ago,
+/// so tenants take turns; a process works a slice of batches, then lets it go to the back of the
+/// line. Each batch first checks, under the import row's lock, that its claim still holds, so
+/// two processes never store the same rows.
+public struct ImportWorker: Service {
+    let imports: Imports
+    let readiness: Readiness
+    /// Batches per claim before the import goes to the back of the line.
+    static let slice = 20
+
+    public init(imports: Imports, readiness: Readiness) {
+        self.imports = imports
+        self.readiness = readiness
+    }
+
+    var logger: Logger { imports.logger }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled, !(await readiness.waitUntilMigrated(timeout: .seconds(60))) {}
+            while !Task.isCancelled {
+                do {
+                    if let claim = try await imports.claim() {
+                        try await imports.work(claim, batches: Self.slice)
+                    } else {
+                        try await Task.sleep(for: .milliseconds(250))
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.warning("import worker", metadata: ["error": "\(PostgresErrorText.describe(error))"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+}
+
+extension Imports {
+    /// A claimed import: who runs it, where it stands.
+    struct Claim: Sendable {
+        let organizationID: UUID
+        let id: UUID
+        let token: UUID
+        let entity: String
+        let actor: JSONValue
+        let targets: [ImportMapping.Target]
+    }
+
+    /// Where an import stands: the next row's byte offset and line.
+    struct Position: Sendable {
+        var offset: Int
+        var line: Int
+    }
+
+    func claim() async throws -> Claim? {
+        let token = UUID()
+        return try await database.withScope(TenantScope(worker: true)) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE imports i SET status = 'running', claim_token = \(token), claimed_at = clock_timestamp(),
+                       started_at = coalesce(i.started_at, clock_timestamp())
+                FROM (SELECT org_id, id FROM imports
+                      WHERE status = 'queued'
+                         OR (status = 'running' AND claimed_at < clock_timestamp() - make_interval(secs => \(Self.claimSeconds)))
+                      ORDER BY claimed_at NULLS FIRST, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) next
+                WHERE i.org_id = next.org_id AND i.id = next.id
+                RETURNING i.org_id, i.id, i.entity, i.actor::text, i.targets::text
+                """, logger: logger)
+            for try await (org, id, entity, actor, targets) in rows.decode((UUID, UUID, String, String, String).self) {
+                let decoded = (try? JSONDecoder().decode([ImportMapping.Target].self, from: Data(targets.utf8))) ?? []
+                return Claim(organizationID: org, id: id, token: token, entity: entity, actor: JSONValue.parse(actor) ?? .null, targets: decoded)
+            }
+            return nil
+        }
+    }
+
+    /// Up to `batches` batches of the claimed import; then it waits for its next turn (its
+    /// claim is dropped), unless it is done or failed.
+    func work(_ claim: Claim, batches: Int) async throws {
+        let scope = TenantScope(organizationID: claim.organizationID)
+        guard let schema = schemas.schema(claim.entity) else {
+            return try await finish(claim, status: "failed", error: "the entity \(claim.entity) no longer exists")
+        }
+        for _ in 0..<batches {
+            guard let principal = try await principal(claim) else {
+                return try await finish(claim, status: "failed", error: "the member or API key that started the import no longer has access")
+            }
+            guard let position = try await position(claim, scope) else { return }  // claimed elsewhere
+            let rows = try await read(claim, from: position, count: Self.batchRows)
+            if rows.isEmpty { return try await finish(claim, status: "done", error: nil) }
+            try await store(rows, of: claim, schema: schema, principal: principal)
+        }
+        // Back of the line: another tenant's import goes first.
+        try await database.withScope(scope) { connection in
+            try await connection.query(
+                """
+                UPDATE imports SET claimed_at = clock_timestamp() - make_interval(secs => \(Self.claimSeconds + 1)), claim_token = NULL
+                WHERE org_id = \(claim.organizationID) AND id = \(claim.id) AND claim_token = \(claim.token) AND status = 'running'
+                """, logger: logger)
+        }
+    }
+
+    /// The importer with their role now (a removed member's or revoked key's import stops).
+    func principal(_ claim: Claim) async throws -> Principal? {
+        guard let type = claim.actor["type"]?.stringValue, let id = claim.actor["id"]?.stringValue.flatMap(UUID.init(text:)) else { return nil }
+        return try await database.withScope(TenantScope(organizationID: claim.organizationID)) { connection in
+            let rows = type == "user"
+                ? try await connection.query(
+                    "SELECT role FROM memberships WHERE org_id = \(claim.organizationID) AND user_id = \(id)", logger: logger)
+                : try await connection.query(
+                    "SELECT role FROM api_keys WHERE org_id = \(claim.organizationID) AND id = \(id) AND revoked_at IS NULL", logger: logger)
+            for try await role in rows.decode(String.self) {
+                guard let role = Role(rawValue: role), role.rank >= Role.member.rank else { return nil }
+                return Principal(kind: type == "user" ? .user(id) : .apiKey(id), organizationID: claim.organizationID, role: role)
+            }
+            return nil
+        }
+    }
+
+    /// Where the import stands, or nil when its claim is no longer this worker's.
+    func position(_ claim: Claim, _ scope: TenantScope) async throws -> Position? {
+        try await database.withScope(scope) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT next_offset, next_line FROM imports
+                WHERE org_id = \(claim.organizationID) AND id = \(claim.id) AND claim_token = \(claim.token) AND status = 'running'
+                """, logger: logger)
+            for try await (offset, line) in rows.decode((Int, Int).self) { return Position(offset: offset, line: line) }
+            return nil
+        }
+    }
+
+    /// Up to `count` non-blank rows from `position`, reading only the chunks they are in.
+    func read(_ claim: Claim, from position: Position, count: Int) async throws -> [CSVReader.Row] {
+        var reader = CSVReader(offset: position.offset, line: position.line)
+        var rows: [CSVReader.Row] = []
+        var sequence = position.offset / Self.chunkBytes
+        var skip = position.offset - sequence * Self.chunkBytes
+        while rows.count < count {
+            let chunk: ByteBuffer? = try await database.withScope(TenantScope(organizationID: claim.organizationID)) { connection in
+                let found = try await connection.query(
+                    "SELECT data FROM import_chunks WHERE org_id = \(claim.organizationID) AND import_id = \(claim.id) AND seq = \(sequence)",
+                    logger: logger)
+                for try await data in found.decode(ByteBuffer.self) { return data }
+                return nil
+            }
+            guard let chunk else {
+                if let last = try reader.finish(), !last.cells.allSatisfy(\.isEmpty) { rows.append(last) }
+                break
+            }
+            let bytes = chunk.readableBytesView.dropFirst(skip)
+            skip = 0
+            sequence += 1
+            // A chunk holds many rows; those past `count` are read again next batch.
+            rows += try reader.feed(bytes).filter { !$0.cells.allSatisfy(\.isEmpty) }
+        }
+        return Array(rows.prefix(count))
+    }
+
+    /// One batch in one transaction: its records and the import's progress. A database error
+    /// in one row aborts the transaction: then each row goes alone, progress with it.
+    func store(_ rows: [CSVReader.Row], of claim: Claim, schema: EntitySchema, principal: Principal) async throws {
+        do {
+            try await storeTogether(rows, of: claim, schema: schema, principal: principal)
+        } catch let error as PSQLError {
+            logger.info("import batch retried row by row", metadata: ["error": "\(PostgresErrorText.describe(error))"])
+            for row in rows { try await storeTogether([row], of: claim, schema: schema, principal: principal) }
+        }
+    }
+
+    private func storeTogether(_ rows: [CSVReader.Row], of claim: Claim, schema: EntitySchema, principal: Principal) async throws {
+        let context = try await records.createContext(schema, principal)
+        let mapping = ImportMapping(targets: claim.targets)
+        try await database.transaction(principal.scope) { connection in
+            // The claim must still be ours, and stays so until this commits (the row lock).
+            let mine = try await connection.query(
+                """
+                SELECT 1 FROM imports WHERE org_id = \(claim.organizationID) AND id = \(claim.id)
+                  AND claim_token = \(claim.token) AND status = 'running' FOR UPDATE
+                """, logger: logger)
+            var held = false
+            for try await _ in mine { held = true }
+            guard held else { return }
+            var created = 0
+            var rejected: [JSONValue] = []
+            for row in rows {
+                do {
+                    let body = try mapping.body(row.cells, schema: schema, custom: context.custom)
+                    _ = try await records.create(schema, body: body, principal: principal, depth: 0, context: context, on: connection)
+                    created += 1
+                } catch let error as RecordError {
+                    rejected += Self.rejections(error.fieldErrors.isEmpty ? [FieldError(field: "row", code: "rejected", message: "\(error)")] : error.fieldErrors, line: row.line)
+                } catch let error as APIError where error.status.code < 500 {
+                    let errors = error.errors.isEmpty ? [FieldError(field: "row", code: error.code.rawValue, message: error.detail)] : error.errors
+                    rejected += Self.rejections(errors, line: row.line)
+                }
+            }
+            let rejectedRows = Set(rejected.compactMap { $0["line"]?.doubleValue }).count
+            guard let last = rows.last else { return }
+            try await connection.query(
+                """
+                UPDATE imports SET processed_rows = processed_rows + \(rows.count), created_count = created_count + \(created),
+                    rejected_count = rejected_count + \(rejectedRows),
+                    rejected = CASE WHEN jsonb_array_length(rejected) >= \(Self.keptRejections) THEN rejected
+                                    ELSE (SELECT coalesce(jsonb_agg(e), '[]') FROM (
+                                          SELECT e FROM jsonb_array_elements(rejected || \(JSONValue.array(rejected).serialized())::jsonb) e
+                                          LIMIT \(Self.keptRejections)) kept) END,
+                    next_offset = \(last.endOffset), next_line = \(last.nextLine), claimed_at = clock_timestamp()
+                WHERE org_id = \(claim.organizationID) AND id = \(claim.id)
+                """, logger: logger)
+        }
+    }
+
+    static func rejections(_ errors: [FieldError], line: Int) -> [JSONValue] {
+        errors.map { ["line": .int(Int64(line)), "field": .string($0.field), "code": .string($0.code), "message": .string($0.message)] }
+    }
+
+    func finish(_ claim: Claim, status: String, error: String?) async throws {
+        try await database.withScope(TenantScope(organizationID: claim.organizationID)) { connection in
+            try await connection.query(
+                """
+                UPDATE imports SET status = \(status), error = \(error), finished_at = clock_timestamp(), claim_token = NULL
+                WHERE org_id = \(claim.organizationID) AND id = \(claim.id) AND claim_token = \(claim.token)
+                """, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Kernel
+import Testing
+import TestSupport
+
+/// API.md, Import and export: `POST /imports` stores valid rows, reports rejected ones by line,
+/// keeps tenants apart, and resumes after a restart without duplicates.
+@Suite struct ImportTests {
+    func server() async throws -> ServerProcess { try await SharedServer.shared.server() }
+
+    static func upload(_ session: Session, _ entity: String, _ csv: String) async throws -> HTTP.Response {
+        try await HTTP.request(
+            .POST, session.api + "/imports?entity=\(entity)",
+            headers: ["Authorization": "Bearer \(session.accessToken)", "Content-Type": "text/csv"], body: Data(csv.utf8))
+    }
+
+    /// The import once it is done (or failed).
+    static func finished(_ session: Session, _ id: String, timeout: Duration = .seconds(120)) async throws -> JSONValue {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            let answer = try await session.get("/imports/\(id)")
+            if let status = answer.json?["status"]?.stringValue, ["done", "failed"].contains(status) { return answer.json ?? .null }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ImportTimeout()
+    }
+
+    struct ImportTimeout: Error {}
+
+    /// `count` contacts, every 1,000th with an invalid email (line = index + 2).
+    static func contactsCSV(_ count: Int, prefix: String) -> String {
+        var csv = "First name,Last name,email,custom.tier,tags\r\n"
+        for index in 0..<count {
+            let email = index % 1000 == 999 ? "broken-\(index)" : "\(prefix)\(index)@example.com"
+            csv += "P\(index),\"Last, \(index)\",\(email),\(index % 2 == 0 ? "gold" : ""),imported;batch\r\n"
+        }
+        return csv
+    }
+
+    @Test func tenThousandRowsWithBadOnesAreStoredAndReported() async throws {
+        let server = try await server()
+        let owner = try await Session.register(on: server)
+        let other = try await Session.register(on: server)
+        _ = try await owner.send(.POST, "/custom-fields", ["entity": "contacts", "key": "tier", "label": "Tier", "type": "select", "options": ["gold"]])
+        let answer = try await Self.upload(owner, "contacts", Self.contactsCSV(10_000, prefix: "ten"))
+        #expect(answer.status == 202, "\(answer.text)")
+        #expect(answer.json?["status"] == "queued" && answer.json?["totalRows"] == 10_000)
+        let id = try #require(answer.json?["id"]?.stringValue)
+        #expect(answer.header("Location") == "/api/v1/imports/\(id)")
+
+        let done = try await Self.finished(owner, id)
+        #expect(done["status"] == "done", "\(done)")
+        #expect(done["processedRows"] == 10_000 && done["createdCount"] == 9_990 && done["rejectedCount"] == 10)
+        let rejected = done["rejected"]?.arrayValue ?? []
+        #expect(rejected.count == 10)
+        #expect(rejected.first == ["line": 1001, "field": "email", "code": "invalid_email", "message": "must be a valid email address"])
+        let total = try await owner.get("/contacts?limit=1&includeTotal=true&filter[tags]=imported").json?["total"]
+        #expect(total == 9_990)
+        let one = try await owner.get("/contacts?filter[email]=ten2@example.com").json?["data"]?.arrayValue?.first
+        #expect(one?["lastName"] == "Last, 2" && one?["custom"]?["tier"] == "gold")
+        #expect(Set(one?["tags"]?.arrayValue ?? []) == ["imported", "batch"])
+        // Another tenant sees none of it.
+        #expect(try await other.get("/imports/\(id)").status == 404)
+        #expect(try await other.get("/imports").json?["data"]?.arrayValue?.isEmpty == true)
+        #expect(try await other.get("/contacts?includeTotal=true&limit=1").json?["total"] == 0)
+        #expect(try await owner.get("/imports").json?["data"]?.arrayValue?.first?["id"] == .string(id))
+    }
+
+    @Test func aBadFileIsRefusedBeforeAnythingIsStored() async throws {
+        let server = try await server()
+        let owner = try await Session.register(on: server)
+        let unknown = try await Self.upload(owner, "contacts", "firstName,shoeSize\r\nAda,38\r\n")
+        #expect(unknown.status == 422)
+        #expect(unknown.json?["errors"]?.arrayValue?.first?["field"] == "shoeSize")
+        #expect(try await Self.upload(owner, "contacts", "firstName\r\n\"Ada\r\n").status == 422, "an unclosed quote")
+        #expect(try await Self.upload(owner, "planets", "name\r\nMars\r\n").status == 400)
+        #expect(try await HTTP.request(
+            .POST, owner.api + "/imports?entity=contacts",
+            headers: ["Authorization": "Bearer \(owner.accessToken)", "Content-Type": "application/json"], body: Data("{}".utf8)).status == 415)
+        #expect(try await owner.get("/imports").json?["data"]?.arrayValue?.isEmpty == true)
+        let viewer = try await Session.register(on: server)
+        try await owner.addMember(viewer, role: "viewer")
+        let asViewer = try await owner.loginAs(viewer)
+        #expect(try await Self.upload(asViewer, "contacts", "firstName\r\nAda\r\n").status == 403)
+    }
+
+    @Test func anImportResumesAfterARestartWithoutDuplicates() async throws {
+        let database = try await TestDatabase.create()
+        var server = try await ServerProcess.serve(databaseURL: database.appURLString)
+        try await server.waitUntilReady()
+        var owner = try await Session.register(on: server)
+        _ = try await owner.send(.POST, "/custom-fields", ["entity": "contacts", "key": "tier", "label": "Tier", "type": "select", "options": ["gold"]])
+        let answer = try await Self.upload(owner, "contacts", Self.contactsCSV(12_000, prefix: "restart"))
+        let id = try #require(answer.json?["id"]?.stringValue, "\(answer.status) \(answer.text)")
+        // Killed once some batches are stored and others are not.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while clock.now < deadline {
+            let processed = try await owner.get("/imports/\(id)").json?["processedRows"]?.doubleValue ?? 0
+            if processed > 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        server.signal(SIGKILL)
+        _ = try await server.waitForExit()
+        let before = try await database.withAdmin { client in
+            try await client.query("SELECT processed_rows FROM imports").collect().first?.decode(Int.self) ?? 0
+        }
+        #expect(before > 0 && before < 12_000, "killed mid-import (\(before) rows stored)")
+        // A new process takes it over once the dead one's claim runs out, and finishes it.
+        server = try await ServerProcess.serve(databaseURL: database.appURLString)
+        try await server.waitUntilReady()
+        owner = owner.on(server)
+        let done = try await Self.finished(owner, id)
+        #expect(done["status"] == "done" && done["processedRows"] == 12_000 && done["createdCount"] == 11_988, "\(done)")
+        let stored = try await database.withAdmin { client in
+            try await client.query("SELECT count(*), count(DISTINCT email) FROM contacts").collect().first?.decode((Int, Int).self)
+        }
+        #expect(stored?.0 == 11_988 && stored?.1 == 11_988, "no row stored twice")
+        try await server.stop()
+    }
+}
