@@ -30,6 +30,53 @@ extension RecordStore {
         return try await storedRow(builder, schema, id: id, on: connection)
     }
 
+    /// INSERT of several validated records (an import's batch), their tags and history entries,
+    /// in one statement; the stored records in the order given. The statement's text depends on
+    /// the count, so it is not kept as a prepared statement.
+    func insertBatch(
+        _ schema: EntitySchema, _ entries: [(id: UUID, record: Record, changes: [String: (JSONValue, JSONValue)])],
+        principal: Principal, on connection: PostgresConnection
+    ) async throws -> [Record] {
+        var builder = SQLBuilder()
+        let org = builder.bind(principal.organizationID.text, as: "uuid")
+        let columns = ["org_id", "id"] + schema.fields.map(\.column) + ["custom", "tags"]
+        var rows: [String] = []
+        var histories: [String] = []
+        var allTags = Set<String>()
+        for entry in entries {
+            var values = [org, builder.bind(entry.id.text, as: "uuid")]
+            for field in schema.fields { values.append(bindValue(&builder, field, entry.record[field.name])) }
+            values.append(builder.bind((entry.record["custom"] ?? .object([:])).serialized(), as: "jsonb"))
+            let names = tagNames(entry.record)
+            allTags.formUnion(names)
+            values.append(builder.bind(SQLBuilder.arrayLiteral(names), as: "text[]"))
+            rows.append("(\(values.joined(separator: ", ")))")
+            histories.append("(\(values[1]), \(builder.bind(Self.changesJSON(entry.changes), as: "jsonb")))")
+        }
+        let tagged = allTags.isEmpty ? "" : """
+            tagged AS (INSERT INTO tags (org_id, name) SELECT \(org), unnest(\(builder.bind(SQLBuilder.arrayLiteral(allTags.sorted()), as: "text[]")))
+                       ON CONFLICT DO NOTHING),
+            """
+        builder.append("""
+            WITH \(tagged) row AS (
+                INSERT INTO \(schema.table) (\(columns.joined(separator: ", "))) VALUES \(rows.joined(separator: ", ")) RETURNING *
+            ), hist AS (
+                INSERT INTO record_history (org_id, id, entity, record_id, actor, action, changes)
+                SELECT row.org_id, gen_random_uuid(), \(builder.bind(schema.name)), row.id,
+                       \(builder.bind(principal.actorJSON.serialized(), as: "jsonb")), 'create', h.changes
+                FROM row JOIN (VALUES \(histories.joined(separator: ", "))) h (id, changes) ON h.id = row.id
+            )
+            SELECT \(schema.columns.sql) FROM row t
+            """)
+        var stored: [UUID: Record] = [:]
+        for try await row in try await connection.query(builder.query, logger: logger) {
+            let one = try schema.columns.stored(row, id: UUID())
+            let record = one.record
+            if let id = record["id"]?.stringValue.flatMap(UUID.init(text:)) { stored[id] = record }
+        }
+        return entries.map { stored[$0.id] ?? $0.record }
+    }
+
     /// UPDATE of a validated record (version + 1), its tags and history, in one statement.
     func write(
         _ schema: EntitySchema, id: UUID, _ record: Record, changes: [String: (JSONValue, JSONValue)],

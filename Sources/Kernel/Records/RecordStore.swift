@@ -133,6 +133,48 @@ public struct RecordStore: Sendable {
         return stored
     }
 
+    /// An import's batch on `connection`: each body checked exactly as `create` checks it
+    /// (fields, custom fields, references, before-hooks), the valid ones inserted with their
+    /// history in one statement, after-hooks queued for each. The result has, per body, nil
+    /// (stored) or why it was refused; a database error throws (the batch is then retried row
+    /// by row, see `ImportWorker`).
+    func createBatch(
+        _ schema: EntitySchema, bodies: [[String: JSONValue]], principal: Principal, context: CreateContext,
+        on connection: PostgresConnection
+    ) async throws -> [(any Error)?] {
+        var outcomes: [(any Error)?] = []
+        var valid: [(id: UUID, record: Record, changes: [String: (JSONValue, JSONValue)], event: HookEvent)] = []
+        for body in bodies {
+            do {
+                var record = try RecordInput.parse(
+                    body, schema: schema, customFields: CustomFieldSet(entity: schema.name, definitions: context.custom), mode: .create)
+                record["custom"] = record["custom"] ?? .object([:])
+                record["tags"] = record["tags"] ?? .array([])
+                let event = try await checkedWrite(
+                    schema, &record, previous: nil, custom: context.custom, principal: principal, depth: 0, tenant: context.tenant,
+                    runHooks: context.watchedBefore, describe: context.watchedAfter, on: connection)
+                valid.append((UUID(), record, RecordInput.changes(from: nil, to: record, schema: schema), event))
+                outcomes.append(nil)
+            } catch let error as RecordError {
+                outcomes.append(error)
+            } catch let error as APIError where error.status.code < 500 {
+                outcomes.append(error)
+            } catch let error as FieldError {
+                outcomes.append(RecordError.invalid([error]))
+            }
+        }
+        guard !valid.isEmpty else { return outcomes }
+        let stored = try await insertBatch(schema, valid.map { ($0.id, $0.record, $0.changes) }, principal: principal, on: connection)
+        if context.watchedAfter {
+            for (entry, record) in zip(valid, stored) {
+                try await runAfter(
+                    entry.event.renamed("\(schema.name).afterCreate"), also: "\(schema.name).afterSave", record: record,
+                    tenant: context.tenant, on: connection)
+            }
+        }
+        return outcomes
+    }
+
     /// PUT (`replace`) or PATCH (`merge`) of a live record.
     public func update(
         _ schema: EntitySchema, id: UUID, body: [String: JSONValue], replace: Bool, precondition: Precondition,

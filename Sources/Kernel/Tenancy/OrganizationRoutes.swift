@@ -46,11 +46,14 @@ struct OrganizationRoutes {
             "deleteCurrentOrganization", "Delete the current organization",
             description: "Deletes it with all its records, members and API keys; tokens for it stop working.", status: 204)
         ) { _, _, principal in
-            try await services.database.withScope(principal.scope) { connection in
+            _ = try await services.database.withScope(principal.scope) { connection in
                 try await connection.query(
                     "DELETE FROM organizations WHERE id = \(principal.organizationID)", logger: logger)
             }
+            // This process forgets the organization at once; the others on the change notice.
+            // (Waiting for the notice here too let the next request pass with the old token.)
             services.pluginStates.invalidate(principal.organizationID)
+            services.memberships.invalidate(principal.organizationID)
             return JSONResponse.noContent()
         }
     }

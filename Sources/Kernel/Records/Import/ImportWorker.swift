@@ -88,17 +88,18 @@ extension Imports {
         guard let schema = schemas.schema(claim.entity) else {
             return try await finish(claim, status: "failed", error: "the entity \(claim.entity) no longer exists")
         }
+        let cache = ChunkCache()
         for _ in 0..<batches {
             guard let principal = try await principal(claim) else {
                 return try await finish(claim, status: "failed", error: "the member or API key that started the import no longer has access")
             }
             guard let position = try await position(claim, scope) else { return }  // claimed elsewhere
-            let rows = try await read(claim, from: position, count: Self.batchRows)
+            let rows = try await read(claim, from: position, count: Self.batchRows, cache: cache)
             if rows.isEmpty { return try await finish(claim, status: "done", error: nil) }
             try await store(rows, of: claim, schema: schema, principal: principal)
         }
         // Back of the line: another tenant's import goes first.
-        try await database.withScope(scope) { connection in
+        _ = try await database.withScope(scope) { connection in
             try await connection.query(
                 """
                 UPDATE imports SET claimed_at = clock_timestamp() - make_interval(secs => \(Self.claimSeconds + 1)), claim_token = NULL
@@ -137,29 +138,44 @@ extension Imports {
         }
     }
 
-    /// Up to `count` non-blank rows from `position`, reading only the chunks they are in.
-    func read(_ claim: Claim, from position: Position, count: Int) async throws -> [CSVReader.Row] {
+    /// The chunk a worker read last: the next batch most often starts in it too.
+    final class ChunkCache: @unchecked Sendable {
+        var sequence = -1
+        var bytes = ByteBuffer()
+    }
+
+    /// Up to `count` non-blank rows from `position`, reading only the chunks they are in, and
+    /// of those only as far as the rows go (a 1 MiB chunk holds thousands of rows).
+    func read(_ claim: Claim, from position: Position, count: Int, cache: ChunkCache) async throws -> [CSVReader.Row] {
         var reader = CSVReader(offset: position.offset, line: position.line)
         var rows: [CSVReader.Row] = []
         var sequence = position.offset / Self.chunkBytes
         var skip = position.offset - sequence * Self.chunkBytes
         while rows.count < count {
-            let chunk: ByteBuffer? = try await database.withScope(TenantScope(organizationID: claim.organizationID)) { connection in
-                let found = try await connection.query(
-                    "SELECT data FROM import_chunks WHERE org_id = \(claim.organizationID) AND import_id = \(claim.id) AND seq = \(sequence)",
-                    logger: logger)
-                for try await data in found.decode(ByteBuffer.self) { return data }
-                return nil
+            if cache.sequence != sequence {
+                let chunk: ByteBuffer? = try await database.withScope(TenantScope(organizationID: claim.organizationID)) { connection in
+                    let found = try await connection.query(
+                        "SELECT data FROM import_chunks WHERE org_id = \(claim.organizationID) AND import_id = \(claim.id) AND seq = \(sequence)",
+                        logger: logger)
+                    for try await data in found.decode(ByteBuffer.self) { return data }
+                    return nil
+                }
+                guard let chunk else {
+                    if let last = try reader.finish(), !last.cells.allSatisfy(\.isEmpty) { rows.append(last) }
+                    break
+                }
+                cache.sequence = sequence
+                cache.bytes = chunk
             }
-            guard let chunk else {
-                if let last = try reader.finish(), !last.cells.allSatisfy(\.isEmpty) { rows.append(last) }
-                break
-            }
-            let bytes = chunk.readableBytesView.dropFirst(skip)
+            var bytes = cache.bytes.readableBytesView.dropFirst(skip)
             skip = 0
             sequence += 1
-            // A chunk holds many rows; those past `count` are read again next batch.
-            rows += try reader.feed(bytes).filter { !$0.cells.allSatisfy(\.isEmpty) }
+            // 64 KiB at a time: rows past `count` are read again next batch.
+            while !bytes.isEmpty, rows.count < count {
+                let piece = bytes.prefix(64 << 10)
+                rows += try reader.feed(piece).filter { !$0.cells.allSatisfy(\.isEmpty) }
+                bytes = bytes.dropFirst(piece.count)
+            }
         }
         return Array(rows.prefix(count))
     }
@@ -190,17 +206,23 @@ extension Imports {
             guard held else { return }
             var created = 0
             var rejected: [JSONValue] = []
+            var bodies: [[String: JSONValue]] = []
+            var lines: [Int] = []
             for row in rows {
                 do {
-                    let body = try mapping.body(row.cells, schema: schema, custom: context.custom)
-                    _ = try await records.create(schema, body: body, principal: principal, depth: 0, context: context, on: connection)
-                    created += 1
+                    bodies.append(try mapping.body(row.cells, schema: schema, custom: context.custom))
+                    lines.append(row.line)
                 } catch let error as RecordError {
-                    rejected += Self.rejections(error.fieldErrors.isEmpty ? [FieldError(field: "row", code: "rejected", message: "\(error)")] : error.fieldErrors, line: row.line)
-                } catch let error as APIError where error.status.code < 500 {
-                    let errors = error.errors.isEmpty ? [FieldError(field: "row", code: error.code.rawValue, message: error.detail)] : error.errors
-                    rejected += Self.rejections(errors, line: row.line)
+                    rejected += Self.rejections(error, line: row.line)
                 }
+            }
+            let outcomes = try await records.createBatch(schema, bodies: bodies, principal: principal, context: context, on: connection)
+            for (outcome, line) in zip(outcomes, lines) {
+                guard let outcome else {
+                    created += 1
+                    continue
+                }
+                rejected += Self.rejections(outcome, line: line)
             }
             let rejectedRows = Set(rejected.compactMap { $0["line"]?.doubleValue }).count
             guard let last = rows.last else { return }
@@ -218,12 +240,20 @@ extension Imports {
         }
     }
 
-    static func rejections(_ errors: [FieldError], line: Int) -> [JSONValue] {
-        errors.map { ["line": .int(Int64(line)), "field": .string($0.field), "code": .string($0.code), "message": .string($0.message)] }
+    /// A refused row as `rejected` entries: one per field error, else one for the row.
+    static func rejections(_ error: any Error, line: Int) -> [JSONValue] {
+        var errors: [FieldError]
+        switch error {
+        case let error as RecordError: errors = error.fieldErrors
+        case let error as APIError: errors = error.errors.isEmpty ? [FieldError(field: "row", code: error.code.rawValue, message: error.detail)] : error.errors
+        default: errors = []
+        }
+        if errors.isEmpty { errors = [FieldError(field: "row", code: "rejected", message: "\(error)")] }
+        return errors.map { ["line": .int(Int64(line)), "field": .string($0.field), "code": .string($0.code), "message": .string($0.message)] }
     }
 
     func finish(_ claim: Claim, status: String, error: String?) async throws {
-        try await database.withScope(TenantScope(organizationID: claim.organizationID)) { connection in
+        _ = try await database.withScope(TenantScope(organizationID: claim.organizationID)) { connection in
             try await connection.query(
                 """
                 UPDATE imports SET status = \(status), error = \(error), finished_at = clock_timestamp(), claim_token = NULL
