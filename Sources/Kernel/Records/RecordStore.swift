@@ -115,15 +115,7 @@ public struct RecordStore: Sendable {
         _ schema: EntitySchema, body: [String: JSONValue], principal: Principal, depth: Int, context: CreateContext,
         on connection: PostgresConnection
     ) async throws -> Stored {
-        let input = try RecordInput.parse(
-            body, schema: schema, customFields: CustomFieldSet(entity: schema.name, definitions: context.custom), mode: .create)
-        var record = input
-        record["custom"] = record["custom"] ?? .object([:])
-        record["tags"] = record["tags"] ?? .array([])
-        let event = try await checkedWrite(
-            schema, &record, previous: nil, custom: context.custom, principal: principal, depth: depth, tenant: context.tenant,
-            runHooks: context.watchedBefore, describe: context.watchedAfter, on: connection)
-        let changes = RecordInput.changes(from: nil, to: record, schema: schema)
+        let (record, changes, event) = try await checkedNew(schema, body: body, principal: principal, depth: depth, context: context, on: connection)
         let stored = try await insert(schema, id: UUID(), record, changes: changes, principal: principal, on: connection)
         if context.watchedAfter {
             try await runAfter(
@@ -131,6 +123,22 @@ public struct RecordStore: Sendable {
                 tenant: context.tenant, on: connection)
         }
         return stored
+    }
+
+    /// A new record from a create's body, checked (fields, custom fields, references,
+    /// before-hooks) and ready to insert, with its changes and the event after-hooks get.
+    private func checkedNew(
+        _ schema: EntitySchema, body: [String: JSONValue], principal: Principal, depth: Int, context: CreateContext,
+        on connection: PostgresConnection
+    ) async throws -> (Record, [String: (JSONValue, JSONValue)], HookEvent) {
+        var record = try RecordInput.parse(
+            body, schema: schema, customFields: CustomFieldSet(entity: schema.name, definitions: context.custom), mode: .create)
+        record["custom"] = record["custom"] ?? .object([:])
+        record["tags"] = record["tags"] ?? .array([])
+        let event = try await checkedWrite(
+            schema, &record, previous: nil, custom: context.custom, principal: principal, depth: depth, tenant: context.tenant,
+            runHooks: context.watchedBefore, describe: context.watchedAfter, on: connection)
+        return (record, RecordInput.changes(from: nil, to: record, schema: schema), event)
     }
 
     /// An import's batch on `connection`: each body checked exactly as `create` checks it
@@ -146,14 +154,9 @@ public struct RecordStore: Sendable {
         var valid: [(id: UUID, record: Record, changes: [String: (JSONValue, JSONValue)], event: HookEvent)] = []
         for body in bodies {
             do {
-                var record = try RecordInput.parse(
-                    body, schema: schema, customFields: CustomFieldSet(entity: schema.name, definitions: context.custom), mode: .create)
-                record["custom"] = record["custom"] ?? .object([:])
-                record["tags"] = record["tags"] ?? .array([])
-                let event = try await checkedWrite(
-                    schema, &record, previous: nil, custom: context.custom, principal: principal, depth: 0, tenant: context.tenant,
-                    runHooks: context.watchedBefore, describe: context.watchedAfter, on: connection)
-                valid.append((UUID(), record, RecordInput.changes(from: nil, to: record, schema: schema), event))
+                let (record, changes, event) = try await checkedNew(
+                    schema, body: body, principal: principal, depth: 0, context: context, on: connection)
+                valid.append((UUID(), record, changes, event))
                 outcomes.append(nil)
             } catch let error as RecordError {
                 outcomes.append(error)
