@@ -10,7 +10,7 @@ struct CRM: AsyncParsableCommand {
             Without DATABASE_URL an embedded PostgreSQL cluster is kept under ./.crm/pg.
             """,
         version: CRMVersion.current,
-        subcommands: [ServeCommand.self, MigrateCommand.self, VersionCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, ImportCommand.self, ExportCommand.self, VersionCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -12,6 +12,8 @@ public struct CRMServer: Sendable {
     public let prometheus: PrometheusCollectorRegistry
     public var readiness: Readiness { services.readiness }
     let background = BackgroundServices()
+    /// CSV imports: their routes, the worker, and the `crm import` command.
+    public let imports: Imports
     /// Routes outside the API that the host adds (the admin console), with its pages' prefix
     /// for the page security policy.
     public var pages: [@Sendable (Router<CRMRequestContext>, APIDocumentation) -> Void] = []
@@ -27,6 +29,7 @@ public struct CRMServer: Sendable {
     ) async {
         self.services = await KernelServices(configuration: configuration, registry: registry, database: database)
         self.prometheus = prometheus
+        self.imports = Imports(database: database, records: services.records, schemas: services.schemas)
     }
 
     /// Every migration of the server: the kernel's first, then each plugin's in dependency order.
@@ -86,7 +89,6 @@ public struct CRMServer: Sendable {
                 pluginID: plugin.manifest.id, routes: routes, services: services, background: background))
         }
         SearchRoutes(services: services).register(on: kernelRoutes)
-        let imports = Imports(database: database, records: services.records, schemas: services.schemas)
         ImportRoutes(services: services, imports: imports).register(on: kernelRoutes)
         background.add(ImportWorker(imports: imports, readiness: readiness))
         return router

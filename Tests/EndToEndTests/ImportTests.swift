@@ -120,3 +120,40 @@ import TestSupport
         try await server.stop()
     }
 }
+
+/// `crm import` and `crm export`: the same import and export from the command line.
+@Suite struct DataCommandTests {
+    @Test func theCLIImportsAFileAndExportsItAgain() async throws {
+        let database = try await TestDatabase.create()
+        let server = try await ServerProcess.serve(databaseURL: database.appURLString)
+        try await server.waitUntilReady()
+        let owner = try await Session.register(on: server)
+        let other = try await Session.register(on: server)
+        let directory = NSTemporaryDirectory() + "crm-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let file = directory + "/contacts.csv"
+        try "Last name,email,tags\r\nLovelace,ada@example.com,vip\r\nHopper,not-an-email,\r\nTuring,alan@example.com,\r\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let environment = ["DATABASE_URL": database.appURLString, "LOG_LEVEL": "error"]
+
+        let importer = try ServerProcess(arguments: ["import", "contacts", file, "--org", owner.organizationID], environment: environment, directory: directory)
+        #expect(try await importer.waitForExit(timeout: .seconds(120)) == 0, "\(importer.output)")
+        #expect(importer.output.contains("done: 2 created, 1 rejected of 3 rows"), "\(importer.output)")
+        #expect(importer.output.contains("line 3: email: must be a valid email address"), "\(importer.output)")
+        #expect(try await owner.get("/contacts?includeTotal=true&limit=1").json?["total"] == 2)
+        #expect(try await other.get("/contacts?includeTotal=true&limit=1").json?["total"] == 0, "only the organization named")
+
+        let exporter = try ServerProcess(
+            arguments: ["export", "contacts", "--org", owner.organizationID, "--query", "sort=lastName"], environment: environment, directory: directory)
+        #expect(try await exporter.waitForExit(timeout: .seconds(120)) == 0, "\(exporter.output)")
+        let rows = ExportTests.rows(exporter.output)
+        let header = try #require(rows.first)
+        let lastNames = rows.dropFirst().map { $0[header.firstIndex(of: "lastName")!] }
+        #expect(lastNames == ["Lovelace", "Turing"], "\(exporter.output)")
+
+        let wrong = try ServerProcess(arguments: ["import", "planets", file, "--org", owner.organizationID], environment: environment, directory: directory)
+        #expect(try await wrong.waitForExit(timeout: .seconds(120)) != 0)
+        #expect(wrong.output.contains("unknown entity 'planets'"))
+        try await server.stop()
+    }
+}

@@ -33,18 +33,18 @@ public final class Imports: Sendable {
 
     /// An import as `GET /imports/{id}` shows it.
     public struct View: Encodable, Sendable {
-        let id: String
-        let entity: String
-        let status: String
-        let totalRows: Int
-        let processedRows: Int
-        let createdCount: Int
-        let rejectedCount: Int
-        let rejected: JSONValue
-        let error: String?
-        let createdAt: Date
-        let startedAt: Date?
-        let finishedAt: Date?
+        public let id: String
+        public let entity: String
+        public let status: String
+        public let totalRows: Int
+        public let processedRows: Int
+        public let createdCount: Int
+        public let rejectedCount: Int
+        public let rejected: JSONValue
+        public let error: String?
+        public let createdAt: Date
+        public let startedAt: Date?
+        public let finishedAt: Date?
     }
 
     static let viewColumns = """
