@@ -30,7 +30,8 @@ public struct ImportWorker: Service {
                     if let claim = try await imports.claim() {
                         try await imports.work(claim, batches: Self.slice)
                     } else {
-                        try await Task.sleep(for: .milliseconds(250))
+                        // Imports wait a second at most to start; an idle server asks once a second.
+                        try await Task.sleep(for: .seconds(1))
                     }
                 } catch {
                     if Task.isCancelled { return }
