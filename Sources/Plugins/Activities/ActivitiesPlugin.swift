@@ -14,7 +14,7 @@ public struct ActivitiesPlugin: CRMPlugin {
         permissions: PluginManifest.readWrite("activities"),
         entities: ["activities"])
 
-    public var migrations: [Migration] { [ActivitiesMigrations.table, ActivityInsightsMigrations.indexes, ActivityInsightsMigrations.counters] }
+    public var migrations: [Migration] { [ActivitiesMigrations.table, ActivityInsightsMigrations.indexes, ActivityInsightsMigrations.counters, ActivitiesMigrations.sortIndexes] }
 
     public func register(into registrar: PluginRegistrar) {
         registrar.entity(ActivitySchema.schema)
@@ -54,6 +54,11 @@ enum ActivitySchema {
 }
 
 enum ActivitiesMigrations {
+    /// Lists sorted by the fields people sort by are served by indexes (issue 20).
+    static let sortIndexes = Migration("0004_sort_indexes", """
+        \(KernelMigrations.sortIndexes("activities", columns: ["subject", "due_at", "updated_at"]))
+        """)
+
     static let table = Migration("0001_activities", [
         KernelMigrations.entityTable("activities", columns: [
             "type text NOT NULL", "subject text NOT NULL", "body text", "due_at timestamptz", "completed_at timestamptz",

@@ -21,4 +21,10 @@ enum ContactsMigrations {
         $$;
         \(KernelMigrations.counted("contacts", by: "crm_contact_counts"))
         """)
+
+    /// Lists sorted by the fields people sort by are served by indexes (issue 20).
+    static let sortIndexes = Migration("0003_sort_indexes", """
+        \(KernelMigrations.sortIndexes("contacts", columns: ["last_name", "first_name", "updated_at"]))
+        \(KernelMigrations.sortIndexes("companies", columns: ["name", "updated_at"]))
+        """)
 }

@@ -121,4 +121,9 @@ enum DealsMigrations {
         DROP INDEX deals_status;
         DROP INDEX deal_stage_history_stage;
         """)
+
+    /// Lists sorted by the fields people sort by are served by indexes (issue 20).
+    static let sortIndexes = Migration("0004_sort_indexes", """
+        \(KernelMigrations.sortIndexes("deals", columns: ["name", "amount", "close_date", "updated_at"]))
+        """)
 }
