@@ -37,14 +37,8 @@ enum DataCommand {
 
     /// A problem as one line on standard error.
     static func describe(_ error: any Error) -> String {
-        if let error = error as? RecordError {
-            switch error {
-            case .invalid(let errors): return errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-            case .notFound(let detail), .badQuery(let detail): return detail
-            case .staleVersion: return "the record changed"
-            }
-        }
-        if let error = error as? APIError { return error.detail }
+        if let error = error as? RecordError { return APIError(error).oneLine }
+        if let error = error as? APIError { return error.oneLine }
         return Launcher.oneLine(error)
     }
 }

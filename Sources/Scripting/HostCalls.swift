@@ -59,11 +59,8 @@ final class HostCalls: @unchecked Sendable {
         }
     }
 
-    /// A refusal as the script's error message: the detail, then each field when there are several.
-    private func describe(_ fn: String, _ error: APIError) -> (String, Bool) {
-        let fields = error.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-        return ("crm.\(fn): \(error.detail)\(fields.isEmpty || error.errors.count == 1 ? "" : " (\(fields))")", true)
-    }
+    /// A refusal as the script's error message.
+    private func describe(_ fn: String, _ error: APIError) -> (String, Bool) { ("crm.\(fn): \(error.oneLine)", true) }
 
     private func call(_ fn: String, _ args: [JSONValue]) async throws -> JSONValue {
         switch fn {

@@ -1,7 +1,7 @@
 // API keys (UI.md): create one (its secret shown once, with "Copy"), list them, revoke one.
 import { html, useState } from "./preact-htm.js";
 import { api } from "./api.js";
-import { Alert, Empty, Field, OneTimeSecret, isAdmin, useAction, useCollection, useId } from "./ui.js";
+import { Alert, Empty, Field, OneTimeSecret, RoleSelect, isAdmin, useAction, useCollection } from "./ui.js";
 
 export function APIKeys({ me }) {
   const keys = useCollection("/api-keys");
@@ -11,7 +11,6 @@ export function APIKeys({ me }) {
   const [problem, setProblem] = useState(null);
   const [formProblem, setFormProblem] = useState(null);
   const run = useAction(setProblem);
-  const roleId = useId("key-role");
 
   const create = async (event) => {
     event.preventDefault();
@@ -30,7 +29,6 @@ export function APIKeys({ me }) {
     if (created?.id === key.id) setCreated(null);
     await keys.reload();
   });
-  const roles = me.role === "owner" ? ["viewer", "member", "admin", "owner"] : ["viewer", "member", "admin"];
 
   return html`
     <main>
@@ -43,9 +41,7 @@ export function APIKeys({ me }) {
           <${Alert} problem=${formProblem} />
           <form class="row-form" onSubmit=${create} novalidate>
             <${Field} label="Name" name="name" value=${name} onInput=${setName} problem=${formProblem} required />
-            <div class="field inline"><label for=${roleId}>Role</label>
-              <select id=${roleId} value=${role} onChange=${(e) => setRole(e.target.value)}>
-                ${roles.map((r) => html`<option value=${r}>${r}</option>`)}</select></div>
+            <${RoleSelect} value=${role} onChange=${setRole} owner=${me.role === "owner"} />
             <button type="submit">Create key</button>
           </form>
           ${created && html`<${OneTimeSecret} label=${`Key “${created.name}”`} value=${created.key}

@@ -4,17 +4,7 @@
 import { html, useEffect, useState } from "./preact-htm.js";
 import { api, session } from "./api.js";
 import { navigate } from "./router.js";
-import { Alert, Empty, Field, OneTimeSecret, isAdmin, useAction, useCollection, useId } from "./ui.js";
-
-const roles = ["viewer", "member", "admin", "owner"];
-
-function RoleSelect({ value, onChange, label = "Role", owner }) {
-  const id = useId("role");
-  return html`<div class="field inline"><label for=${id} class=${label === "Role" ? "" : "visually-hidden"}>${label}</label>
-    <select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)}>
-      ${roles.filter((r) => owner || r !== "owner" || value === "owner").map((r) => html`<option value=${r}>${r}</option>`)}
-    </select></div>`;
-}
+import { Alert, Empty, Field, OneTimeSecret, RoleSelect, isAdmin, useAction, useCollection } from "./ui.js";
 
 export function Members({ me }) {
   const admin = isAdmin(me);

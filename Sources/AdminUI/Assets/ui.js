@@ -117,3 +117,14 @@ export function OneTimeSecret({ label, value, note }) {
 export function Empty({ children }) {
   return html`<p class="empty">${children}</p>`;
 }
+
+/** A select of roles (API.md: owner > admin > member > viewer). Only an owner is offered
+ *  "owner" (the server refuses it to others anyway); a label other than "Role" is visually
+ *  hidden (one per table row). */
+export function RoleSelect({ value, onChange, label = "Role", owner }) {
+  const id = useId("role");
+  return html`<div class="field inline"><label for=${id} class=${label === "Role" ? "" : "visually-hidden"}>${label}</label>
+    <select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)}>
+      ${["viewer", "member", "admin", "owner"].filter((r) => owner || r !== "owner" || value === "owner").map((r) => html`<option value=${r}>${r}</option>`)}
+    </select></div>`;
+}

@@ -38,6 +38,13 @@ public struct APIError: Error, Sendable, HTTPResponseError {
         let text = detail ?? (errors.count == 1 ? "\(errors[0].field): \(errors[0].message)" : "\(errors.count) fields are invalid")
         return APIError(.validationFailed, text, errors: errors)
     }
+    /// The problem in one line (scripts' errors, the CLI): the detail, then each field's
+    /// message when there are several (one is the detail already).
+    public var oneLine: String {
+        guard errors.count > 1 else { return detail }
+        return "\(detail) (\(errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")))"
+    }
+
     public static func internalError() -> APIError { APIError(.internalError, "an internal error occurred") }
 
     /// The problem document's JSON bytes; keys are sorted so equal problems are byte-identical.

@@ -37,12 +37,14 @@ public struct RecordCSV: Sendable {
         // A text cell that a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+1+1`, `@SUM`)
         // is written with a leading apostrophe, which spreadsheets show as text and the
         // importer takes off again (OWASP, CSV injection). Numbers keep their sign.
-        if type.jsonType == "string" || type.jsonType == "array", let first = text.unicodeScalars.first,
-            "=+-@\t\r".unicodeScalars.contains(first)
-        {
-            return "'" + text
-        }
-        return text
+        return startsLikeFormula(text, type) ? "'" + text : text
+    }
+
+    /// Whether a cell of `type` reading `text` is one a spreadsheet would run as a formula:
+    /// text (not a number) starting with `= + - @`, a tab or a CR.
+    static func startsLikeFormula(_ text: some StringProtocol, _ type: any FieldType) -> Bool {
+        guard type.jsonType == "string" || type.jsonType == "array", let first = text.unicodeScalars.first else { return false }
+        return "=+-@\t\r".unicodeScalars.contains(first)
     }
 
     /// The header line.

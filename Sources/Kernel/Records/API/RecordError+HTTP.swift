@@ -14,10 +14,13 @@ extension APIError {
 }
 
 extension RecordQuery {
+    /// A request's query string as decoded `(name, value)` pairs (`filter[email]`, not `filter%5Bemail%5D`).
+    static func items(of request: Request) -> [(String, String)] {
+        request.uri.queryParameters.map { (String($0.key).removingPercentEncoding ?? String($0.key), String($0.value)) }
+    }
+
     /// The list query of a request's query string.
     static func parse(_ request: Request, schema: EntitySchema, custom: [CustomFieldDefinition] = []) throws -> RecordQuery {
-        try parse(
-            request.uri.queryParameters.map { (String($0.key).removingPercentEncoding ?? String($0.key), String($0.value)) },
-            schema: schema, custom: custom)
+        try parse(items(of: request), schema: schema, custom: custom)
     }
 }

@@ -25,7 +25,7 @@ struct RecordRoutes {
         }
         routes.get(RouterPath(stringLiteral: "/\(schema.name)/export.csv"), requires: read, doc: docs.export) { request, _, principal in
             let custom = try await store.customDefinitions(schema, principal)
-            let items = request.uri.queryParameters.map { (String($0.key).removingPercentEncoding ?? String($0.key), String($0.value)) }
+            let items = RecordQuery.items(of: request)
             if let paging = items.first(where: { ["limit", "cursor", "includeTotal"].contains($0.0) }) {
                 throw APIError.badRequest("an export takes filter, sort and q; '\(paging.0)' is for pages of a list")
             }

@@ -99,9 +99,7 @@ public struct ImportMapping: Sendable {
 
     /// A text cell that the export wrote with an apostrophe (it starts like a formula) as it was.
     static func unescaped(_ text: String, _ type: any FieldType) -> String {
-        guard type.jsonType == "string" || type.jsonType == "array", text.hasPrefix("'"),
-            let next = text.dropFirst().unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(next)
-        else { return text }
+        guard text.hasPrefix("'"), RecordCSV.startsLikeFormula(text.dropFirst(), type) else { return text }
         return String(text.dropFirst())
     }
 }

@@ -60,6 +60,18 @@ extension Imports {
         var line: Int
     }
 
+    /// What a claim statement returns, read by `claimed`.
+    static let claimColumns = "i.org_id, i.id, i.entity, i.actor::text, i.targets::text"
+
+    /// The claim a claiming statement returned, if it claimed one.
+    static func claimed(_ rows: PostgresRowSequence, token: UUID) async throws -> Claim? {
+        for try await (org, id, entity, actor, targets) in rows.decode((UUID, UUID, String, String, String).self) {
+            let decoded = (try? JSONDecoder().decode([ImportMapping.Target].self, from: Data(targets.utf8))) ?? []
+            return Claim(organizationID: org, id: id, token: token, entity: entity, actor: JSONValue.parse(actor) ?? .null, targets: decoded)
+        }
+        return nil
+    }
+
     func claim() async throws -> Claim? {
         let token = UUID()
         return try await database.withScope(TenantScope(worker: true)) { connection in
@@ -72,13 +84,9 @@ extension Imports {
                          OR (status = 'running' AND claimed_at < clock_timestamp() - make_interval(secs => \(Self.claimSeconds)))
                       ORDER BY claimed_at NULLS FIRST, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) next
                 WHERE i.org_id = next.org_id AND i.id = next.id
-                RETURNING i.org_id, i.id, i.entity, i.actor::text, i.targets::text
+                RETURNING \(unescaped: Self.claimColumns)
                 """, logger: logger)
-            for try await (org, id, entity, actor, targets) in rows.decode((UUID, UUID, String, String, String).self) {
-                let decoded = (try? JSONDecoder().decode([ImportMapping.Target].self, from: Data(targets.utf8))) ?? []
-                return Claim(organizationID: org, id: id, token: token, entity: entity, actor: JSONValue.parse(actor) ?? .null, targets: decoded)
-            }
-            return nil
+            return try await Self.claimed(rows, token: token)
         }
     }
 
@@ -109,13 +117,9 @@ extension Imports {
                 WHERE i.org_id = \(organizationID) AND i.id = \(id)
                   AND (i.status = 'queued' OR (i.status = 'running' AND (i.claim_token IS NULL
                        OR i.claimed_at < clock_timestamp() - make_interval(secs => \(Self.claimSeconds)))))
-                RETURNING i.org_id, i.id, i.entity, i.actor::text, i.targets::text
+                RETURNING \(unescaped: Self.claimColumns)
                 """, logger: logger)
-            for try await (org, id, entity, actor, targets) in rows.decode((UUID, UUID, String, String, String).self) {
-                let decoded = (try? JSONDecoder().decode([ImportMapping.Target].self, from: Data(targets.utf8))) ?? []
-                return Claim(organizationID: org, id: id, token: token, entity: entity, actor: JSONValue.parse(actor) ?? .null, targets: decoded)
-            }
-            return nil
+            return try await Self.claimed(rows, token: token)
         }
     }
 
