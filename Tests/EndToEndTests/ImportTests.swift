@@ -67,6 +67,34 @@ import TestSupport
         #expect(try await owner.get("/imports").json?["data"]?.arrayValue?.first?["id"] == .string(id))
     }
 
+    /// A tenant whose before-hook runs every row to its time limit makes short batches and
+    /// short turns: another tenant's import, uploaded after it, finishes before it does.
+    @Test func aSlowTenantsImportLetsOthersThrough() async throws {
+        let server = try await server()
+        let slow = try await Session.register(on: server)
+        let other = try await Session.register(on: server)
+        let script = "return { on = { [\"contacts.beforeCreate\"] = function(e, crm) for i = 1, 100000 do crm.find(\"contacts\", {}, {limit = 1}) end end } }"
+        #expect(try await slow.send(.PUT, "/scripts/slow", ["source": .string(script)]).status == 201)
+        var csv = "lastName\r\n"
+        for index in 0..<60 { csv += "Slow \(index)\r\n" }
+        let slowImport = try #require(try await Self.upload(slow, "contacts", csv).json?["id"]?.stringValue)
+        // Once the slow import has started, the other tenant's one-row import.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while clock.now < deadline, try await slow.get("/imports/\(slowImport)").json?["status"] == "queued" {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let quick = try #require(try await Self.upload(other, "contacts", "lastName\r\nQuick\r\n").json?["id"]?.stringValue)
+        let done = try await Self.finished(other, quick)
+        #expect(done["createdCount"] == 1)
+        let meanwhile = try await slow.get("/imports/\(slowImport)").json
+        #expect(meanwhile?["status"] == "running", "the slow import is not over yet: \(String(describing: meanwhile))")
+        #expect((meanwhile?["processedRows"]?.doubleValue ?? 60) < 60)
+        // And it finishes, every row refused by its hook's time limit.
+        let slowDone = try await Self.finished(slow, slowImport)
+        #expect(slowDone["processedRows"] == 60 && slowDone["rejectedCount"] == 60, "\(slowDone)")
+    }
+
     @Test func aBadFileIsRefusedBeforeAnythingIsStored() async throws {
         let server = try await server()
         let owner = try await Session.register(on: server)

@@ -143,16 +143,20 @@ public struct RecordStore: Sendable {
 
     /// An import's batch on `connection`: each body checked exactly as `create` checks it
     /// (fields, custom fields, references, before-hooks), the valid ones inserted with their
-    /// history in one statement, after-hooks queued for each. The result has, per body, nil
-    /// (stored) or why it was refused; a database error throws (the batch is then retried row
-    /// by row, see `ImportWorker`).
+    /// history in one statement, after-hooks queued for each. The result has, per body checked,
+    /// nil (stored) or why it was refused: no body is started once `budget` is spent (the first
+    /// always is), so the result may be shorter than `bodies`. A database error throws (the
+    /// batch is then retried row by row, see `ImportWorker`).
     func createBatch(
         _ schema: EntitySchema, bodies: [[String: JSONValue]], principal: Principal, context: CreateContext,
-        on connection: PostgresConnection
+        budget: Duration, on connection: PostgresConnection
     ) async throws -> [(any Error)?] {
         var outcomes: [(any Error)?] = []
         var valid: [(id: UUID, record: Record, changes: [String: (JSONValue, JSONValue)], event: HookEvent)] = []
+        let clock = ContinuousClock()
+        let end = clock.now + budget
         for body in bodies {
+            if !outcomes.isEmpty, clock.now >= end { break }
             do {
                 let (record, changes, event) = try await checkedNew(
                     schema, body: body, principal: principal, depth: 0, context: context, on: connection)

@@ -12,7 +12,7 @@ import ServiceLifecycle
 public struct ImportWorker: Service {
     let imports: Imports
     let readiness: Readiness
-    /// Batches per claim before the import goes to the back of the line.
+    /// Batches per claim before the import goes to the back of the line, at most.
     static let slice = 20
 
     public init(imports: Imports, readiness: Readiness) {
@@ -131,7 +131,12 @@ extension Imports {
             return try await finish(claim, status: "failed", error: "the entity \(claim.entity) no longer exists")
         }
         let cache = ChunkCache()
-        for _ in 0..<batches {
+        // A slice ends after `batches` batches or `sliceTime`, whichever comes first, so an
+        // import whose rows are slow (before-hooks near their time limit) lets other tenants'
+        // imports go between its batches.
+        let clock = ContinuousClock()
+        let sliceEnd = clock.now + Self.sliceTime
+        for _ in 0..<batches where clock.now < sliceEnd {
             guard let principal = try await principal(claim) else {
                 return try await finish(claim, status: "failed", error: "the member or API key that started the import no longer has access")
             }
@@ -251,31 +256,34 @@ extension Imports {
             var held = false
             for try await _ in mine { held = true }
             guard held else { return }
+            // Each row's body, or why its cells do not read as the entity's fields.
+            let mapped: [(row: CSVReader.Row, body: Result<[String: JSONValue], RecordError>)] = rows.map { row in
+                (row, Result { try mapping.body(row.cells, schema: schema, custom: context.custom) }.mapError { $0 as? RecordError ?? .invalid([]) })
+            }
+            let bodies = mapped.compactMap { try? $0.body.get() }
+            let outcomes = try await records.createBatch(
+                schema, bodies: bodies, principal: principal, context: context, budget: Self.batchTime, on: connection)
+            // The rows this batch got to, in file order: it may stop early (slow before-hooks).
             var created = 0
             var rejected: [JSONValue] = []
-            var bodies: [[String: JSONValue]] = []
-            var lines: [Int] = []
-            for row in rows {
-                do {
-                    bodies.append(try mapping.body(row.cells, schema: schema, custom: context.custom))
-                    lines.append(row.line)
-                } catch let error as RecordError {
-                    rejected += Self.rejections(error, line: row.line)
+            var processed: [CSVReader.Row] = []
+            var next = outcomes.makeIterator()
+            rows: for entry in mapped {
+                switch entry.body {
+                case .failure(let error):
+                    rejected += Self.rejections(error, line: entry.row.line)
+                case .success:
+                    // No outcome: the batch stopped before this row; it starts the next one.
+                    guard let outcome = next.next() else { break rows }
+                    if let outcome { rejected += Self.rejections(outcome, line: entry.row.line) } else { created += 1 }
                 }
-            }
-            let outcomes = try await records.createBatch(schema, bodies: bodies, principal: principal, context: context, on: connection)
-            for (outcome, line) in zip(outcomes, lines) {
-                guard let outcome else {
-                    created += 1
-                    continue
-                }
-                rejected += Self.rejections(outcome, line: line)
+                processed.append(entry.row)
             }
             let rejectedRows = Set(rejected.compactMap { $0["line"]?.doubleValue }).count
-            guard let last = rows.last else { return }
+            guard let last = processed.last else { return }
             try await connection.query(
                 """
-                UPDATE imports SET processed_rows = processed_rows + \(rows.count), created_count = created_count + \(created),
+                UPDATE imports SET processed_rows = processed_rows + \(processed.count), created_count = created_count + \(created),
                     rejected_count = rejected_count + \(rejectedRows),
                     rejected = CASE WHEN jsonb_array_length(rejected) >= \(Self.keptRejections) THEN rejected
                                     ELSE (SELECT coalesce(jsonb_agg(e), '[]') FROM (

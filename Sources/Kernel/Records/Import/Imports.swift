@@ -14,6 +14,11 @@ public final class Imports: Sendable {
     public static let maxBytes = 100 << 20
     /// Rows per batch: one transaction each.
     static let batchRows = 500
+    /// A batch checks no new row after this long (its rows so far commit): rows whose
+    /// before-hooks run to their time limit make short batches, not a 2-minute transaction.
+    static let batchTime = Duration.seconds(1)
+    /// A worker's turn with one import (see `ImportWorker`).
+    static let sliceTime = Duration.seconds(2)
     /// The first rejected rows kept for `GET /imports/{id}`.
     static let keptRejections = 1000
     /// A claim not renewed this long (its process is gone) is taken over by another process.
