@@ -135,8 +135,8 @@ public struct RecordQuery: Sendable {
 
     // MARK: SQL
 
-    /// `WHERE` conditions (after the tenant's) for the filters and `q`.
-    func conditions(_ builder: inout SQLBuilder) -> [String] {
+    /// `WHERE` conditions (after the tenant's) for the filters and `q` on rows `t` of `table`.
+    func conditions(_ builder: inout SQLBuilder, table: String) -> [String] {
         var conditions: [String] = []
         for filter in filters {
             let column = filter.member.sql
@@ -154,7 +154,7 @@ public struct RecordQuery: Sendable {
             conditions.append(type.filterSQL(column, op: filter.op, values: filter.values, builder: &builder))
         }
         if let text {
-            conditions.append("t.search_text LIKE '%' || \(builder.bind(SQLBuilder.likeEscaped(text))) || '%'")
+            conditions += SearchTerms.words(text).map { SearchTerms.condition($0, table: table, builder: &builder) }
         }
         return conditions
     }

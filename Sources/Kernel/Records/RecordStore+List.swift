@@ -44,7 +44,7 @@ extension RecordStore {
     private func pageSQL(_ schema: EntitySchema, _ query: RecordQuery, _ principal: Principal, limit: Int) -> (SQLBuilder, SQLBuilder) {
         var builder = SQLBuilder()
         let org = builder.bind(principal.organizationID.text, as: "uuid")
-        var conditions = ["t.org_id = \(org)", "t.deleted_at IS NULL"] + query.conditions(&builder)
+        var conditions = ["t.org_id = \(org)", "t.deleted_at IS NULL"] + query.conditions(&builder, table: schema.table)
         var countBuilder = builder
         let countConditions = conditions
         if let after = query.cursorCondition(&builder) { conditions.append(after) }

@@ -8,6 +8,7 @@
 public enum KernelMigrations {
     static let all: [Migration] = [
         tenancy, records, membershipChanges, invitations, oauthReturnTo, insightCounters, distributionReady, imports,
+        searchTerms,
     ]
 
     static let tenancy = Migration("0001_tenancy_auth", """
@@ -342,6 +343,94 @@ public enum KernelMigrations {
             WITH CHECK (org_id = crm_current_org() OR current_setting('app.worker', true) = 'on');
         \(tenantIsolation("import_chunks"))
         """)
+
+    /// Text search's own index (`SearchTerms`): one row per word of a live record's
+    /// `search_text`, looked up by word prefix with plain text comparisons.
+    ///
+    /// Why not the trigram GIN index on `search_text`: under FORCE ROW LEVEL SECURITY PostgreSQL
+    /// only lets a condition use an index before the tenant policy when its operator is
+    /// LEAKPROOF, and `LIKE`, similarity, `@>` and `@@` are not (only a superuser could declare
+    /// wrappers that are). Text `=`, `<`, `>=` are, so a B-tree over `(org_id, entity, term)`
+    /// serves a prefix as a range under RLS. `term` is `COLLATE "C"` so that the range
+    /// `[w, w || U+10FFFF)` is exactly "starts with w".
+    ///
+    /// A record contributes its whitespace-separated tokens (an email, `acme.com`), their
+    /// letter/digit runs (`bob`, `smith`, `example`) and what follows an `@` (the email's
+    /// domain), each cut to 64 characters, at most 1,000 of them from the first 10,000
+    /// characters: bounded whatever a body holds. `word` marks the letter/digit-only terms, the
+    /// only ones a misspelling is looked for among (`SearchRoutes`), so that emails and domains,
+    /// one per record, do not crowd out the names. Triggers keep it in step with the tables
+    /// (`KernelMigrations.searchTerms(_:)`): one statement per batch insert, and an update only
+    /// when the text or the deleted state changed. `fuzzystrmatch` ranks typo candidates.
+    static let searchTerms = Migration("0009_search_terms", """
+        CREATE EXTENSION IF NOT EXISTS fuzzystrmatch;
+
+        CREATE TABLE search_terms (
+            org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+            entity text NOT NULL,
+            word boolean NOT NULL,
+            term text COLLATE "C" NOT NULL,
+            record_id uuid NOT NULL,
+            PRIMARY KEY (org_id, entity, word, term, record_id)
+        );
+        CREATE INDEX search_terms_record ON search_terms (org_id, entity, record_id);
+        \(tenantIsolation("search_terms"))
+
+        CREATE FUNCTION crm_search_terms(search_text text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT coalesce(array_agg(DISTINCT term), '{}') FROM (
+                SELECT left(part, 64) AS term FROM (
+                    SELECT token AS part FROM regexp_split_to_table(left(search_text, 10000), '\\s+') token
+                    UNION ALL SELECT m[1] FROM regexp_matches(left(search_text, 10000), '[[:alnum:]]+', 'g') m
+                    UNION ALL SELECT m[1] FROM regexp_matches(left(search_text, 10000), '@([^\\s@]+)', 'g') m
+                ) parts WHERE part <> '' LIMIT 1000
+            ) bounded
+        $$;
+
+        CREATE FUNCTION crm_insert_search_terms() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO search_terms (org_id, entity, word, term, record_id)
+            SELECT n.org_id, TG_TABLE_NAME, term ~ '^[[:alnum:]]+$', term, n.id FROM new_rows n, unnest(crm_search_terms(n.search_text)) term
+            WHERE n.deleted_at IS NULL;
+            RETURN NULL;
+        END $$;
+
+        CREATE FUNCTION crm_update_search_terms() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM search_terms WHERE org_id = OLD.org_id AND entity = TG_TABLE_NAME AND record_id = OLD.id;
+            IF NEW.deleted_at IS NULL THEN
+                INSERT INTO search_terms (org_id, entity, word, term, record_id)
+                SELECT NEW.org_id, TG_TABLE_NAME, term ~ '^[[:alnum:]]+$', term, NEW.id FROM unnest(crm_search_terms(NEW.search_text)) term;
+            END IF;
+            RETURN NULL;
+        END $$;
+
+        CREATE FUNCTION crm_delete_search_terms() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM search_terms s USING old_rows o
+            WHERE s.org_id = o.org_id AND s.entity = TG_TABLE_NAME AND s.record_id = o.id;
+            RETURN NULL;
+        END $$;
+        """)
+
+    /// Frozen like `entityTable`: keeps `search_terms` in step with the entity table `table`,
+    /// indexes its live rows of every tenant, and drops the trigram index that RLS kept from
+    /// ever being used (it only slowed writes).
+    public static func searchTerms(_ table: String) -> String {
+        acrossTenants([table, "search_terms"], """
+            INSERT INTO search_terms (org_id, entity, word, term, record_id)
+            SELECT t.org_id, '\(table)', term ~ '^[[:alnum:]]+$', term, t.id FROM \(table) t, unnest(crm_search_terms(t.search_text)) term
+            WHERE t.deleted_at IS NULL;
+            """) + """
+            CREATE TRIGGER \(table)_search_insert AFTER INSERT ON \(table) REFERENCING NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION crm_insert_search_terms();
+            CREATE TRIGGER \(table)_search_update AFTER UPDATE ON \(table) FOR EACH ROW
+                WHEN (OLD.search_text IS DISTINCT FROM NEW.search_text OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
+                EXECUTE FUNCTION crm_update_search_terms();
+            CREATE TRIGGER \(table)_search_delete AFTER DELETE ON \(table) REFERENCING OLD TABLE AS old_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION crm_delete_search_terms();
+            DROP INDEX IF EXISTS \(table)_search;
+            """
+    }
 
     /// Frozen once released: migrations that called it are checksummed, so a change here
     /// would stop every existing installation. Add a new function for a new table shape.

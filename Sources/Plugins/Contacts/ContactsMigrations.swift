@@ -27,4 +27,10 @@ enum ContactsMigrations {
         \(KernelMigrations.sortIndexes("contacts", columns: ["last_name", "first_name", "updated_at"]))
         \(KernelMigrations.sortIndexes("companies", columns: ["name", "updated_at"]))
         """)
+
+    /// `q` and `/search` read the kernel's `search_terms` (issue 20).
+    static let searchTerms = Migration("0004_search_terms", """
+        \(KernelMigrations.searchTerms("contacts"))
+        \(KernelMigrations.searchTerms("companies"))
+        """)
 }

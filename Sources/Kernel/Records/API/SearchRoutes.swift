@@ -4,7 +4,7 @@ import OpenAPIKit
 import PostgresNIO
 
 /// `GET /search?q=&types=&limit=`: one ranked list across the searchable entities the tenant
-/// has enabled, by trigram similarity on each table's `search_text` (GIN-indexed).
+/// has enabled (`RecordSearch`).
 struct SearchRoutes {
     let services: KernelServices
 
@@ -50,25 +50,9 @@ struct SearchRoutes {
         }
         guard !chosen.isEmpty else { return try JSONResponse.make(.ok, DataEnvelope([JSONValue]())) }
 
-        var builder = SQLBuilder()
-        let org = builder.bind(principal.organizationID.text, as: "uuid")
-        let pattern = builder.bind("%" + SQLBuilder.likeEscaped(q) + "%")
-        let text = builder.bind(q)
-        let parts = chosen.map { schema in
-            """
-            SELECT \(builder.bind(schema.name)) AS type, t.id, \(schema.titleSQL) AS title, left(t.search_text, 160) AS snippet,
-                   similarity(t.search_text, \(text)) AS rank
-            FROM \(schema.table) t WHERE t.org_id = \(org) AND t.deleted_at IS NULL AND t.search_text LIKE \(pattern)
-            """
-        }
-        builder.append("""
-            SELECT json_build_object('type', type, 'id', id, 'title', title, 'snippet', snippet, 'rank', round(rank::numeric, 4))::text
-            FROM (\(parts.joined(separator: " UNION ALL "))) found ORDER BY rank DESC, id LIMIT \(limit)
-            """)
+        let search = RecordSearch(schemas: chosen, organizationID: principal.organizationID.text, query: q, limit: limit)
         let body = try await services.database.withScope(principal.scope) { connection in
-            var items: [String] = []
-            for try await row in try await builder.run(on: connection, logger: services.logger) { items.append(try row.decode(String.self)) }
-            return RecordResponse.dataList(items)
+            RecordResponse.dataList(try await search.run(on: connection, logger: services.logger))
         }
         return RecordResponse.raw(.ok, body)
     }

@@ -1,0 +1,63 @@
+/// How `q` and `/search` find records: through `search_terms` (kernel migration
+/// `0009_search_terms`), one row per word of each live record, read by word prefix with B-tree
+/// range conditions that PostgreSQL may use under row-level security.
+///
+/// A query is split on white space; every word must match. A word of three or more characters
+/// matches a record with a word that starts with it (`harfo` → Harford, `bob@exa` → the email,
+/// `example.com` → its domain); a shorter one matches anywhere in the searchable text (a range
+/// that short would read a large share of the index, and the text check finds one or two
+/// letters fast among the newest records).
+enum SearchTerms {
+    /// Words beyond this many are ignored: each one costs a lookup.
+    static let maximumWords = 8
+    /// Shorter words are matched in the text, not the index.
+    static let minimumIndexedLength = 3
+
+    /// The distinct words of `text`, in order, at most `maximumWords`. Lower-casing is left to
+    /// PostgreSQL (`lower()`), which wrote the indexed text.
+    static func words(_ text: String) -> [String] {
+        var seen = Set<String>()
+        var words: [String] = []
+        for word in text.split(whereSeparator: { $0.isWhitespace }).map(String.init) where seen.insert(word.lowercased()).inserted {
+            words.append(word)
+            if words.count == maximumWords { break }
+        }
+        return words
+    }
+
+    static func isIndexed(_ word: String) -> Bool { word.unicodeScalars.count >= minimumIndexedLength }
+
+    /// SQL for "a term of `alias` (a `search_terms` row) starts with `word`" (`word` already
+    /// bound as `$n`): a range over the `COLLATE "C"` terms, cut like them to 64 characters.
+    /// A word of letters and digits only can only start a letter/digit term (a token that
+    /// starts with it has a first run that does), any other only a token: one index range.
+    static func prefixMatch(_ alias: String, _ word: String) -> String {
+        let lowered = "left(lower(\(word)), 64)"
+        return "\(alias).word = (\(lowered) ~ '^[[:alnum:]]+$') AND \(alias).term >= \(lowered) AND \(alias).term < \(lowered) || U&'\\+10FFFF'"
+    }
+
+    /// Words that a misspelling of is looked for (`RecordSearch`): four or more letters or digits.
+    static func forgivesTypos(_ word: String) -> Bool {
+        word.unicodeScalars.count >= 4 && word.allSatisfy { $0.isLetter || $0.isNumber }
+    }
+
+    /// SQL for "the term of `alias` is `word` (bound, lower-cased SQL) with at most two edits",
+    /// compared on as many characters as the word has, so that a misspelt prefix counts too.
+    static func nearMatch(_ alias: String, _ word: String, wordsOnly: Bool = true) -> String {
+        (wordsOnly ? "\(alias).word AND " : "") + "length(\(alias).term) >= length(\(word)) - 1 AND levenshtein_less_equal(left(\(alias).term, length(\(word))), \(word), 2) <= 2"
+    }
+
+    /// The condition on row `t` of `table` for one word of `q`.
+    static func condition(_ word: String, table: String, nearToo: Bool = false, builder: inout SQLBuilder) -> String {
+        guard isIndexed(word) else {
+            return "t.search_text LIKE '%' || lower(\(builder.bind(SQLBuilder.likeEscaped(word)))) || '%'"
+        }
+        let bound = builder.bind(word)
+        let match = nearToo && forgivesTypos(word)
+            ? "((\(prefixMatch("s", bound))) OR (\(nearMatch("s", "lower(\(bound))"))))" : prefixMatch("s", bound)
+        return """
+            EXISTS (SELECT 1 FROM search_terms s WHERE s.org_id = t.org_id AND s.entity = '\(table)' AND s.record_id = t.id \
+            AND \(match))
+            """
+    }
+}
