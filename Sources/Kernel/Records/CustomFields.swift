@@ -30,10 +30,13 @@ public struct CustomFieldDefinition: Sendable, Codable, Equatable {
     public var defaultValue: JSONValue?
     public var validation: Validation?
     public var formula: String?
+    /// Lists may sort and range-filter by it, from an index (`SortSlot`): at most one field of
+    /// each family (number, text, time) per entity.
+    public var indexed: Bool
 
     public init(
         id: String, entity: String, key: String, label: String, type: String, required: Bool, options: [String]?,
-        defaultValue: JSONValue?, validation: Validation?, formula: String?
+        defaultValue: JSONValue?, validation: Validation?, formula: String?, indexed: Bool = false
     ) {
         self.id = id
         self.entity = entity
@@ -45,6 +48,7 @@ public struct CustomFieldDefinition: Sendable, Codable, Equatable {
         self.defaultValue = defaultValue
         self.validation = validation
         self.formula = formula
+        self.indexed = indexed
     }
 
     /// The 13 types of API.md, each served by a `FieldType`.
@@ -61,6 +65,9 @@ public struct CustomFieldDefinition: Sendable, Codable, Equatable {
             "custom.\(key)", column: "custom", Self.types[type] ?? TextFieldType(), required: required,
             options: options, readOnly: formula != nil)
     }
+
+    /// The indexed column that holds its values, when it is indexed.
+    public var sortSlot: SortSlot? { indexed ? SortSlot.of(spec.type) : nil }
 
     /// SQL over `t.custom` giving the value typed for comparison and sorting (the type's).
     public var sqlExpression: String { spec.type.customValueSQL(key: key) }

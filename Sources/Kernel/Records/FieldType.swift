@@ -33,6 +33,9 @@ public protocol FieldType: Sendable {
     func sqlText(_ value: JSONValue) -> String
     /// SQL over the custom value `key` (in `t.custom`) typed for comparison and sorting.
     func customValueSQL(key: String) -> String
+    /// The text of a normalised value as `customValueSQL` reads it (an indexed custom field's
+    /// sort column, `SortSlot`): `sqlText`, except where the SQL reads a part (an amount).
+    func sortText(_ value: JSONValue) -> String
 
     /// The filter operators that apply (always `eq ne in isNull`).
     var filterOperators: Set<FilterOperator> { get }
@@ -73,6 +76,8 @@ extension FieldType {
         let text = "(t.custom ->> '\(key)')"
         return sqlType == "text" ? text : "\(text)::\(sqlType)"
     }
+
+    public func sortText(_ value: JSONValue) -> String { sqlText(value) }
 
     public func sqlText(_ value: JSONValue) -> String {
         switch value {

@@ -14,7 +14,14 @@ public struct RecordQuery: Sendable {
         var customKey: String? = nil
         /// A column that is never null (`id`, `createdAt`, `updatedAt`).
         var notNull = false
+        /// For an indexed custom field: the column that holds a copy of its values (`SortSlot`).
+        var slot: SortSlot? = nil
+
+        /// What a list sorts by: the indexed column, or the value itself.
+        var sortSQL: String { slot.map { "t.\($0.column)" } ?? sql }
+        var sortSQLType: String { slot?.sqlType ?? type.sqlType }
     }
+
 
     struct Filter: Sendable {
         let member: Member
@@ -40,7 +47,9 @@ public struct RecordQuery: Sendable {
     static func member(_ name: String, in schema: EntitySchema, custom: [CustomFieldDefinition] = []) -> Member? {
         if name.hasPrefix("custom.") {
             guard let definition = custom.first(where: { "custom.\($0.key)" == name }) else { return nil }
-            return Member(name: name, sql: definition.sqlExpression, type: definition.spec.type, spec: definition.spec, customKey: definition.key)
+            return Member(
+                name: name, sql: definition.sqlExpression, type: definition.spec.type, spec: definition.spec, customKey: definition.key,
+                slot: definition.sortSlot)
         }
         switch name {
         case "id":
@@ -92,6 +101,7 @@ public struct RecordQuery: Sendable {
             guard let member = member(name, in: schema, custom: custom), member.type.sortable else {
                 throw RecordError.badQuery("cannot sort by '\(name)'")
             }
+            if member.customKey != nil, member.slot == nil { throw unindexed(name, member, "sort by") }
             return SortKey(member: member, descending: descending)
         }
     }
@@ -117,6 +127,7 @@ public struct RecordQuery: Sendable {
         guard name == "tags" || member.type.filterOperators.contains(op) else {
             throw RecordError.badQuery("\(opName) does not apply to '\(name)'")
         }
+        if member.customKey != nil, member.slot == nil, FilterOperator.ordered.contains(op) { throw unindexed(name, member, "filter with \(opName) on") }
         if op == .isNull {
             guard value == "true" || value == "false" else { throw RecordError.badQuery("isNull takes true or false") }
             return Filter(member: member, op: op, values: [.bool(value == "true")])
@@ -133,6 +144,17 @@ public struct RecordQuery: Sendable {
         return Filter(member: member, op: op, values: values)
     }
 
+    /// A sort or range over a custom field that is not indexed would read every record of the
+    /// organization: refused, with what to do instead.
+    static func unindexed(_ name: String, _ member: Member, _ what: String) -> RecordError {
+        guard SortSlot.of(member.type) != nil else {
+            return .badQuery("cannot \(what) '\(name)': a \(member.type.name) custom field cannot be indexed")
+        }
+        return .badQuery(
+            "cannot \(what) '\(name)': it is not indexed. Set \"indexed\": true on its definition (PATCH /custom-fields/{id}); "
+                + "an entity has at most one indexed number, one text and one date custom field")
+    }
+
     // MARK: SQL
 
     /// `WHERE` conditions (after the tenant's) for the filters and `q` on rows `t` of `table`.
@@ -144,6 +166,10 @@ public struct RecordQuery: Sendable {
             if filter.member.name == "tags" {
                 let tags = builder.bind(SQLBuilder.arrayLiteral(filter.values.compactMap(\.stringValue)), as: "text[]")
                 conditions.append(filter.op == .in ? "\(column) && \(tags)" : "\(column) @> \(tags)")
+                continue
+            }
+            if let slot = filter.member.slot, slot.operators.contains(filter.op) {
+                conditions.append(Self.slotCondition("t.\(slot.column)", slot: slot, filter: filter, builder: &builder))
                 continue
             }
             if let key = filter.member.customKey, let value = filter.values.first, let probe = type.containmentProbe(value, op: filter.op) {
@@ -159,11 +185,26 @@ public struct RecordQuery: Sendable {
         return conditions
     }
 
+    /// A filter on an indexed custom field's column: values bound as the column's type, so that
+    /// the comparison stays leakproof and its index serves it under RLS.
+    static func slotCondition(_ column: String, slot: SortSlot, filter: Filter, builder: inout SQLBuilder) -> String {
+        let bounds = filter.values.map { builder.bind(filter.member.type.sqlText($0), as: slot.sqlType) }
+        switch filter.op {
+        case .ne: return "\(column) IS DISTINCT FROM \(bounds[0])"
+        case .in: return "\(column) IN (\(bounds.joined(separator: ", ")))"
+        case .lt: return "\(column) < \(bounds[0])"
+        case .lte: return "\(column) <= \(bounds[0])"
+        case .gt: return "\(column) > \(bounds[0])"
+        case .gte: return "\(column) >= \(bounds[0])"
+        default: return "\(column) = \(bounds[0])"
+        }
+    }
+
     /// The keyset condition "after the cursor" for the sort keys plus `id` (nulls last
     /// ascending, first descending — PostgreSQL's defaults).
     func cursorCondition(_ builder: inout SQLBuilder) -> String? {
         guard let cursor else { return nil }
-        var keys = sort.map { ($0.member.sql, $0.member.type.sqlType, $0.descending) }
+        var keys = sort.map { ($0.member.sortSQL, $0.member.sortSQLType, $0.descending) }
         keys.append(("t.id", "uuid", sort.last?.descending ?? true))
         // Keys that all go one way over columns that are never null: one row comparison, which an
         // index on (org_id, keys…) answers as a range scan (the OR chain below it cannot).
@@ -189,7 +230,7 @@ public struct RecordQuery: Sendable {
     }
 
     var orderSQL: String {
-        let keys = sort.map { "\($0.member.sql) \($0.descending ? "DESC" : "ASC")" }
+        let keys = sort.map { "\($0.member.sortSQL) \($0.descending ? "DESC" : "ASC")" }
         return (keys + ["t.id \(sort.last?.descending ?? true ? "DESC" : "ASC")"]).joined(separator: ", ")
     }
 
@@ -198,7 +239,7 @@ public struct RecordQuery: Sendable {
     /// PostgreSQL's text, which casts back exactly (`cursorCondition`).
     var cursorColumnsSQL: [String] {
         sort.map { key in
-            key.member.type.sqlType == "timestamptz" ? key.member.sql : "(\(key.member.sql))::text"
+            key.member.sortSQLType == "timestamptz" ? key.member.sortSQL : "(\(key.member.sortSQL))::text"
         } + ["t.id"]
     }
 }

@@ -2,10 +2,11 @@ import Foundation
 import PostgresNIO
 
 extension RecordStore {
-    /// INSERT of a validated record, its tags and its history entry, in one statement.
+    /// INSERT of a validated record, its tags and its history entry, in one statement; `custom`
+    /// the tenant's definitions (the indexed ones fill the sort columns, `SortSlot`).
     func insert(
         _ schema: EntitySchema, id: UUID, _ record: Record, changes: [String: (JSONValue, JSONValue)],
-        principal: Principal, on connection: PostgresConnection
+        custom: [CustomFieldDefinition], principal: Principal, on connection: PostgresConnection
     ) async throws -> Stored {
         var builder = SQLBuilder()
         let org = builder.bind(principal.organizationID.text, as: "uuid")
@@ -19,6 +20,10 @@ extension RecordStore {
         values.append(builder.bind((record["custom"] ?? .object([:])).serialized(), as: "jsonb"))
         let tags = bindTags(record, org: org, &builder)
         values.append(tags.placeholder)
+        for slot in SortSlot.assignments(record, custom, builder: &builder) {
+            columns.append(slot.column)
+            values.append(slot.value)
+        }
         builder.append("""
             WITH \(tags.cte)row AS (
                 INSERT INTO \(schema.table) (\(columns.joined(separator: ", "))) VALUES (\(values.joined(separator: ", "))) RETURNING *
@@ -35,11 +40,11 @@ extension RecordStore {
     /// the count, so it is not kept as a prepared statement.
     func insertBatch(
         _ schema: EntitySchema, _ entries: [(id: UUID, record: Record, changes: [String: (JSONValue, JSONValue)])],
-        principal: Principal, on connection: PostgresConnection
+        custom: [CustomFieldDefinition], principal: Principal, on connection: PostgresConnection
     ) async throws -> [Record] {
         var builder = SQLBuilder()
         let org = builder.bind(principal.organizationID.text, as: "uuid")
-        let columns = ["org_id", "id"] + schema.fields.map(\.column) + ["custom", "tags"]
+        let columns = ["org_id", "id"] + schema.fields.map(\.column) + ["custom", "tags"] + SortSlot.allCases.map(\.column)
         var rows: [String] = []
         var histories: [String] = []
         var allTags = Set<String>()
@@ -50,6 +55,7 @@ extension RecordStore {
             let names = tagNames(entry.record)
             allTags.formUnion(names)
             values.append(builder.bind(SQLBuilder.arrayLiteral(names), as: "text[]"))
+            values += SortSlot.assignments(entry.record, custom, builder: &builder).map(\.value)
             rows.append("(\(values.joined(separator: ", ")))")
             histories.append("(\(values[1]), \(builder.bind(Self.changesJSON(entry.changes), as: "jsonb")))")
         }
@@ -80,7 +86,7 @@ extension RecordStore {
     /// UPDATE of a validated record (version + 1), its tags and history, in one statement.
     func write(
         _ schema: EntitySchema, id: UUID, _ record: Record, changes: [String: (JSONValue, JSONValue)],
-        principal: Principal, includeDeleted: Bool = false, on connection: PostgresConnection
+        custom: [CustomFieldDefinition], principal: Principal, includeDeleted: Bool = false, on connection: PostgresConnection
     ) async throws -> Stored {
         var builder = SQLBuilder()
         let org = builder.bind(principal.organizationID.text, as: "uuid")
@@ -92,6 +98,7 @@ extension RecordStore {
         assignments.append("custom = \(builder.bind((record["custom"] ?? .object([:])).serialized(), as: "jsonb"))")
         let tags = bindTags(record, org: org, &builder)
         assignments.append("tags = \(tags.placeholder)")
+        assignments += SortSlot.assignments(record, custom, builder: &builder).map { "\($0.column) = \($0.value)" }
         assignments.append("version = t.version + 1")
         assignments.append("updated_at = clock_timestamp()")
         builder.append("""

@@ -36,7 +36,8 @@ extension RecordStore {
             await computeFormulas(&record, custom ?? [], organizationID: organizationID)
             let changes = RecordInput.changes(from: previous, to: record, schema: schema)
             guard !changes.isEmpty else { continue }
-            let stored = try await write(schema, id: id, record, changes: changes, principal: principal, includeDeleted: true, on: connection)
+            let stored = try await write(
+                schema, id: id, record, changes: changes, custom: custom ?? [], principal: principal, includeDeleted: true, on: connection)
             written += 1
             guard !deleted else { continue }
             let event = HookEvent(

@@ -116,7 +116,7 @@ public struct RecordStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> Stored {
         let (record, changes, event) = try await checkedNew(schema, body: body, principal: principal, depth: depth, context: context, on: connection)
-        let stored = try await insert(schema, id: UUID(), record, changes: changes, principal: principal, on: connection)
+        let stored = try await insert(schema, id: UUID(), record, changes: changes, custom: context.custom, principal: principal, on: connection)
         if context.watchedAfter {
             try await runAfter(
                 event.renamed("\(schema.name).afterCreate"), also: "\(schema.name).afterSave", record: stored.record,
@@ -171,7 +171,8 @@ public struct RecordStore: Sendable {
             }
         }
         guard !valid.isEmpty else { return outcomes }
-        let stored = try await insertBatch(schema, valid.map { ($0.id, $0.record, $0.changes) }, principal: principal, on: connection)
+        let stored = try await insertBatch(
+            schema, valid.map { ($0.id, $0.record, $0.changes) }, custom: context.custom, principal: principal, on: connection)
         if context.watchedAfter {
             for (entry, record) in zip(valid, stored) {
                 try await runAfter(
@@ -216,7 +217,7 @@ public struct RecordStore: Sendable {
                 on: connection)
             let changes = RecordInput.changes(from: previous, to: record, schema: schema)
             guard !changes.isEmpty else { return current }
-            let stored = try await write(schema, id: id, record, changes: changes, principal: principal, on: connection)
+            let stored = try await write(schema, id: id, record, changes: changes, custom: custom, principal: principal, on: connection)
             try await runAfter(
                 event.renamed("\(schema.name).afterUpdate"), also: "\(schema.name).afterSave", record: stored.record,
                 tenant: tenant, on: connection)

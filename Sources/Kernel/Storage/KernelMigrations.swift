@@ -472,6 +472,18 @@ public enum KernelMigrations {
             .joined(separator: "\n")
     }
 
+    /// Frozen like `entityTable`. The sort columns of indexed custom fields (`SortSlot`), one
+    /// per family of values, each with an index that serves a list's first page and its range
+    /// filters under RLS. Empty columns cost nothing until a tenant indexes a field.
+    public static func sortSlots(_ table: String) -> String {
+        """
+        ALTER TABLE \(table) ADD COLUMN sort_number double precision, ADD COLUMN sort_text text, ADD COLUMN sort_time timestamptz;
+        CREATE INDEX \(table)_slot_number ON \(table) (org_id, sort_number, id) WHERE deleted_at IS NULL;
+        CREATE INDEX \(table)_slot_text ON \(table) (org_id, sort_text, id) WHERE deleted_at IS NULL;
+        CREATE INDEX \(table)_slot_time ON \(table) (org_id, sort_time, id) WHERE deleted_at IS NULL;
+        """
+    }
+
     /// Row-level security for a tenant table: only rows of the session's organization are
     /// visible or writable, for the table's owner too (FORCE). Frozen like `entityTable`.
     public static func tenantIsolation(_ table: String) -> String {

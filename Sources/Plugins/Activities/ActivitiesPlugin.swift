@@ -14,7 +14,7 @@ public struct ActivitiesPlugin: CRMPlugin {
         permissions: PluginManifest.readWrite("activities"),
         entities: ["activities"])
 
-    public var migrations: [Migration] { [ActivitiesMigrations.table, ActivityInsightsMigrations.indexes, ActivityInsightsMigrations.counters, ActivitiesMigrations.sortIndexes, ActivitiesMigrations.searchTerms] }
+    public var migrations: [Migration] { [ActivitiesMigrations.table, ActivityInsightsMigrations.indexes, ActivityInsightsMigrations.counters, ActivitiesMigrations.sortIndexes, ActivitiesMigrations.searchTerms, ActivitiesMigrations.sortSlots] }
 
     public func register(into registrar: PluginRegistrar) {
         registrar.entity(ActivitySchema.schema)
@@ -57,6 +57,8 @@ enum ActivitiesMigrations {
     /// Lists sorted by the fields people sort by are served by indexes (issue 20).
     /// `q` and `/search` read the kernel's `search_terms` (issue 20).
     static let searchTerms = Migration("0005_search_terms", KernelMigrations.searchTerms("activities"))
+    /// Indexed custom fields' sort columns (issue 20).
+    static let sortSlots = Migration("0006_sort_slots", KernelMigrations.sortSlots("activities"))
 
     static let sortIndexes = Migration("0004_sort_indexes", """
         \(KernelMigrations.sortIndexes("activities", columns: ["subject", "due_at", "updated_at"]))

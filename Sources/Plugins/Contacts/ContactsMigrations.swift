@@ -33,4 +33,7 @@ enum ContactsMigrations {
         \(KernelMigrations.searchTerms("contacts"))
         \(KernelMigrations.searchTerms("companies"))
         """)
+
+    /// Indexed custom fields' sort columns (issue 20).
+    static let sortSlots = Migration("0005_sort_slots", KernelMigrations.sortSlots("contacts") + KernelMigrations.sortSlots("companies"))
 }

@@ -11,7 +11,7 @@ public struct ContactsPlugin: CRMPlugin {
         permissions: PluginManifest.readWrite("contacts"),
         entities: ["contacts", "companies"])
 
-    public var migrations: [Migration] { [ContactsMigrations.tables, ContactsMigrations.counters, ContactsMigrations.sortIndexes, ContactsMigrations.searchTerms] }
+    public var migrations: [Migration] { [ContactsMigrations.tables, ContactsMigrations.counters, ContactsMigrations.sortIndexes, ContactsMigrations.searchTerms, ContactsMigrations.sortSlots] }
 
     public func register(into registrar: PluginRegistrar) {
         registrar.entity(CompanySchema.schema)

@@ -37,7 +37,7 @@ struct CustomFieldRoutes {
             let body = try await JSONBody.object(request, context: context)
             let definition = try await validate(body, existing: current, principal: principal)
             let converting = definition.type != current.type || definition.options != current.options
-            try await save(definition, principal: principal, creating: false, convertingFrom: converting ? current : nil)
+            try await save(definition, principal: principal, creating: false, previous: current, converting: converting)
             return try JSONResponse.make(.ok, definition)
         }
         routes.delete("/custom-fields/:id", requires: Self.manage, doc: CustomFieldsDocs.delete) { _, context, principal in
@@ -58,8 +58,8 @@ struct CustomFieldRoutes {
     func validate(_ body: [String: JSONValue], existing: CustomFieldDefinition?, principal: Principal) async throws -> CustomFieldDefinition {
         var errors: [FieldError] = []
         let allowed: Set<String> = existing == nil
-            ? ["entity", "key", "label", "type", "required", "options", "defaultValue", "validation", "formula"]
-            : ["label", "type", "required", "options", "defaultValue", "validation", "formula"]
+            ? ["entity", "key", "label", "type", "required", "options", "defaultValue", "validation", "formula", "indexed"]
+            : ["label", "type", "required", "options", "defaultValue", "validation", "formula", "indexed"]
         for key in body.keys.sorted() where !allowed.contains(key) {
             errors.append(FieldError(field: key, code: existing != nil && ["entity", "key"].contains(key) ? "read_only" : "unknown_field",
                                      message: existing != nil && ["entity", "key"].contains(key) ? "cannot be changed" : "is not a custom field setting"))
@@ -130,9 +130,16 @@ struct CustomFieldRoutes {
                 errors.append(FieldError(field: "formula", code: "invalid_type", message: "must be a Lua expression"))
             }
         }
+        var indexed = existing?.indexed ?? false
+        if let value = body["indexed"] {
+            if let flag = value.boolValue { indexed = flag } else { errors.append(FieldError(field: "indexed", code: "invalid_type", message: "must be true or false")) }
+        }
+        if indexed, let fieldType = CustomFieldDefinition.types[type], SortSlot.of(fieldType) == nil {
+            errors.append(FieldError(field: "indexed", code: "invalid", message: "a \(type) field cannot be indexed"))
+        }
         var definition = CustomFieldDefinition(
             id: existing?.id ?? UUID().text, entity: entity, key: key, label: label, type: type, required: required,
-            options: options, defaultValue: existing?.defaultValue, validation: validation, formula: formula)
+            options: options, defaultValue: existing?.defaultValue, validation: validation, formula: formula, indexed: indexed)
         if let value = body["defaultValue"] {
             if value.isNull { definition.defaultValue = nil } else if CustomFieldDefinition.types[type] != nil {
                 do { definition.defaultValue = try definition.spec.type.normalize(value, field: definition.spec) } catch let error as FieldError {
@@ -147,7 +154,8 @@ struct CustomFieldRoutes {
     /// Stores a new or changed definition; `convertingFrom`: a type or option change, whose
     /// stored values are converted in the same transaction (or nothing changes).
     func save(
-        _ definition: CustomFieldDefinition, principal: Principal, creating: Bool, convertingFrom old: CustomFieldDefinition? = nil
+        _ definition: CustomFieldDefinition, principal: Principal, creating: Bool, previous: CustomFieldDefinition? = nil,
+        converting: Bool = false
     ) async throws {
         let org = principal.organizationID
         let entityDefinitions = try await definitions.all(org).filter { $0.entity == definition.entity }
@@ -155,6 +163,13 @@ struct CustomFieldRoutes {
         let defaultValue = definition.defaultValue?.serialized()
         let validation = definition.validation.map {
             JSONValue.object(["expression": .string($0.expression), "message": .string($0.message)]).serialized()
+        }
+        if let slot = definition.sortSlot,
+            let taken = entityDefinitions.first(where: { $0.id != definition.id && $0.sortSlot == slot })
+        {
+            throw APIError.conflict(
+                "custom.\(taken.key) is already the indexed \(slot.rawValue) field of \(definition.entity): "
+                    + "an entity has at most one indexed number, one text and one date custom field (unindex it first)")
         }
         try await services.database.transaction(principal.scope) { connection in
             if creating {
@@ -166,29 +181,54 @@ struct CustomFieldRoutes {
                 do {
                     try await connection.query(
                         """
-                        INSERT INTO custom_field_definitions (org_id, id, entity, key, label, type, required, options, default_value, validation, formula)
+                        INSERT INTO custom_field_definitions (org_id, id, entity, key, label, type, required, options, default_value, validation, formula, indexed)
                         VALUES (\(org), \(UUID(text: definition.id)), \(definition.entity), \(definition.key), \(definition.label), \(definition.type),
-                                \(definition.required), \(options)::jsonb, \(defaultValue)::jsonb, \(validation)::jsonb, \(definition.formula))
+                                \(definition.required), \(options)::jsonb, \(defaultValue)::jsonb, \(validation)::jsonb, \(definition.formula),
+                                \(definition.indexed))
                         """, logger: logger)
                 } catch where SQLState.isUniqueViolation(error) {
                     throw APIError.conflict("custom.\(definition.key) already exists on \(definition.entity)")
                 }
             } else {
-                if let old {
+                if let previous, converting {
                     let updated = entityDefinitions.map { $0.id == definition.id ? definition : $0 }
-                    try await convertValues(from: old, to: definition, definitions: updated, principal, on: connection)
+                    try await convertValues(from: previous, to: definition, definitions: updated, principal, on: connection)
                 }
                 try await connection.query(
                     """
                     UPDATE custom_field_definitions SET label = \(definition.label), type = \(definition.type), required = \(definition.required),
                         options = \(options)::jsonb, default_value = \(defaultValue)::jsonb, validation = \(validation)::jsonb,
-                        formula = \(definition.formula), updated_at = now()
+                        formula = \(definition.formula), indexed = \(definition.indexed), updated_at = now()
                     WHERE org_id = \(org) AND id = \(UUID(text: definition.id))
                     """, logger: logger)
+                try await refillSortSlot(from: previous, to: definition, org: org, on: connection)
             }
             try await PluginStates.notifyChanged(org, on: connection, logger: logger)
         }
         announceChange(org)
+    }
+
+    /// Keeps the sort columns (`SortSlot`) in step with a changed definition's `indexed` and
+    /// type: the records stored before are filled from their custom values, or cleared, in
+    /// the change's transaction. One UPDATE over the organization's records of the entity
+    /// (a new field has no values yet, so creating one needs none).
+    func refillSortSlot(from previous: CustomFieldDefinition?, to definition: CustomFieldDefinition, org: UUID, on connection: PostgresConnection) async throws {
+        guard let schema = services.schemas.schema(definition.entity) else { return }
+        let before = previous?.sortSlot
+        let after = definition.sortSlot
+        var binds = PostgresBindings()
+        binds.append(org)
+        if let before, before != after {
+            try await connection.query(PostgresQuery(
+                unsafeSQL: "UPDATE \(schema.table) SET \(before.column) = NULL WHERE org_id = $1 AND \(before.column) IS NOT NULL",
+                binds: binds), logger: logger)
+        }
+        if let after, before != after || previous?.type != definition.type {
+            let value = after.sql(definition)
+            try await connection.query(PostgresQuery(
+                unsafeSQL: "UPDATE \(schema.table) t SET \(after.column) = \(value) WHERE t.org_id = $1 AND t.\(after.column) IS DISTINCT FROM \(value)",
+                binds: binds), logger: logger)
+        }
     }
 
     /// A type (or option list) change: every stored value must convert to the new type — then

@@ -42,7 +42,15 @@ enum CustomFieldsDocs {
             "formula": .string(
                 required: false,
                 description: "A Lua expression (`record` in scope) computed on every write into the read-only `custom.<key>`; absent when unset."),
+            "indexed": .boolean(description: indexedText),
         ])
+
+    static let indexedText = """
+        Lists may sort by the field and filter it with `lt lte gt gte` (read from an index). Only an indexed custom field \
+        allows those (otherwise 400). At most one field per entity of each family: number (`number integer currency`), \
+        text (`text email url phone select`, sorted by its first 200 characters) and time (`date datetime`); a second \
+        → 409. `boolean`, `multiSelect` and `longText` cannot be indexed (422).
+        """
 
     /// The settings `CustomFieldRoutes.validate` reads: all of them on create, all but
     /// `entity` and `key` on `PATCH`.
@@ -77,6 +85,7 @@ enum CustomFieldsDocs {
         properties["formula"] = .string(
             required: false, nullable: true,
             description: "A Lua expression (`record` in scope) computed on every write into the read-only `custom.<key>`; null: none. One that does not compile → 422 (`formula`).")
+        properties["indexed"] = .boolean(required: false, description: indexedText + (creating ? " Default false." : ""))
         return properties
     }
 

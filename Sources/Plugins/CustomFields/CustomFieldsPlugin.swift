@@ -16,7 +16,7 @@ public struct CustomFieldsPlugin: CRMPlugin {
         permissions: [CustomFieldRoutes.read, CustomFieldRoutes.manage],
         entities: ["custom-fields"])
 
-    public var migrations: [Migration] { [CustomFieldMigrations.definitions] }
+    public var migrations: [Migration] { [CustomFieldMigrations.definitions, CustomFieldMigrations.indexed] }
 
     public func register(into registrar: PluginRegistrar) {
         CustomFieldsDocs.register(registrar.services.documentation)
@@ -66,6 +66,9 @@ struct CustomFieldProviderImpl: CustomFieldProvider {
 }
 
 enum CustomFieldMigrations {
+    /// `indexed` definitions have their values copied into the entity's sort columns (`SortSlot`).
+    static let indexed = Migration("0002_indexed", "ALTER TABLE custom_field_definitions ADD COLUMN indexed boolean NOT NULL DEFAULT false")
+
     static let definitions = Migration("0001_custom_field_definitions", """
         CREATE TABLE custom_field_definitions (
             org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,

@@ -29,12 +29,12 @@ final class DefinitionStore: Sendable {
     static func load(_ organizationID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [CustomFieldDefinition] {
         let rows = try await connection.query(
             """
-            SELECT id, entity, key, label, type, required, options::text, default_value::text, validation::text, formula
+            SELECT id, entity, key, label, type, required, options::text, default_value::text, validation::text, formula, indexed
             FROM custom_field_definitions WHERE org_id = \(organizationID) ORDER BY entity, created_at, key
             """, logger: logger)
         var result: [CustomFieldDefinition] = []
-        for try await (id, entity, key, label, type, required, options, defaultValue, validation, formula)
-            in rows.decode((UUID, String, String, String, String, Bool, String?, String?, String?, String?).self)
+        for try await (id, entity, key, label, type, required, options, defaultValue, validation, formula, indexed)
+            in rows.decode((UUID, String, String, String, String, Bool, String?, String?, String?, String?, Bool).self)
         {
             let parse = { (text: String?) in text.flatMap { JSONValue.parse($0) } }
             let validationValue = parse(validation)
@@ -45,7 +45,7 @@ final class DefinitionStore: Sendable {
                     guard let expression = value["expression"]?.stringValue else { return nil }
                     return CustomFieldDefinition.Validation(expression: expression, message: value["message"]?.stringValue ?? "is invalid")
                 },
-                formula: formula))
+                formula: formula, indexed: indexed))
         }
         return result
     }

@@ -125,6 +125,8 @@ enum DealsMigrations {
     /// Lists sorted by the fields people sort by are served by indexes (issue 20).
     /// `q` and `/search` read the kernel's `search_terms` (issue 20).
     static let searchTerms = Migration("0005_search_terms", KernelMigrations.searchTerms("deals"))
+    /// Indexed custom fields' sort columns (issue 20).
+    static let sortSlots = Migration("0006_sort_slots", KernelMigrations.sortSlots("deals"))
 
     static let sortIndexes = Migration("0004_sort_indexes", """
         \(KernelMigrations.sortIndexes("deals", columns: ["name", "amount", "close_date", "updated_at"]))

@@ -11,7 +11,7 @@ public struct DealsPlugin: CRMPlugin {
         permissions: PluginManifest.readWrite("deals"),
         entities: ["pipelines", "deals"])
 
-    public var migrations: [Migration] { [DealsMigrations.tables, DealsMigrations.insights, DealsMigrations.counters, DealsMigrations.sortIndexes, DealsMigrations.searchTerms] }
+    public var migrations: [Migration] { [DealsMigrations.tables, DealsMigrations.insights, DealsMigrations.counters, DealsMigrations.sortIndexes, DealsMigrations.searchTerms, DealsMigrations.sortSlots] }
 
     public func register(into registrar: PluginRegistrar) {
         registrar.entity(DealSchema.schema)

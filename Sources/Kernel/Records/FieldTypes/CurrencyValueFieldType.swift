@@ -12,6 +12,7 @@ public struct CurrencyValueFieldType: FieldType {
 
     /// The amount: values compare and sort by it, whatever their currencies.
     public func customValueSQL(key: String) -> String { "(t.custom -> '\(key)' ->> 'amount')::numeric" }
+    public func sortText(_ value: JSONValue) -> String { value["amount"].map { sqlText($0) } ?? "" }
 
     public func normalize(_ value: JSONValue, field: FieldSpec) throws -> JSONValue {
         guard case .object(let object) = value, Set(object.keys) == ["amount", "currency"], let amount = object["amount"],
