@@ -24,7 +24,7 @@ tenant() {
         -d "{\"email\":\"$email\",\"password\":\"benchmark-password\",\"name\":\"S\"}" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')
     for field in '{"entity":"contacts","key":"tier","label":"Tier","type":"select","options":["gold","silver","bronze"]}' \
-        '{"entity":"contacts","key":"score","label":"Score","type":"integer"}'; do
+        '{"entity":"contacts","key":"score","label":"Score","type":"integer","indexed":true}'; do
         curl -sf "$base/custom-fields" -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "$field" >/dev/null
     done
     org=$(curl -sf "$base/auth/me" -H "Authorization: Bearer $token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["organization"]["id"])')

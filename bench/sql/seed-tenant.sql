@@ -4,7 +4,8 @@
 -- own triggers). Run as the database owner's superuser (RLS does not bind it), e.g.
 --   psql -v org=<uuid> -v contacts=1000000 -v custom=1 -f bench/sql/seed-tenant.sql
 -- With :custom = 1 every contact gets custom.tier (select gold/silver/bronze) and custom.score
--- (integer 0-999): define those fields through the API first.
+-- (integer 0-999, copied into sort_number as the store does for an indexed field): define those
+-- fields through the API first, score with "indexed": true.
 -- Names: 60 first names × 300 last names ("Harford" is one in 300), unique emails on 2,000
 -- mail domains, so search reads realistic posting lists.
 \set ON_ERROR_STOP on
@@ -29,13 +30,14 @@ SELECT :'org', md5(:'org' || 'company' || g)::uuid,
        (g % 5000) + 1, now() - g * interval '7 seconds', now() - g * interval '7 seconds'
 FROM seed_names n, generate_series(1, greatest(:contacts / 10, 1)) g;
 
-INSERT INTO contacts (org_id, id, first_name, last_name, email, phone, title, company_id, custom, tags, created_at, updated_at)
+INSERT INTO contacts (org_id, id, first_name, last_name, email, phone, title, company_id, custom, sort_number, tags, created_at, updated_at)
 SELECT :'org', gen_random_uuid(), n.first[g % 60 + 1], n.last[(g / 7) % 300 + 1],
        lower(n.first[g % 60 + 1] || '.' || n.last[(g / 7) % 300 + 1]) || g || '@mail' || (g % 2000) || '.example',
        '+1 555 ' || lpad((g % 10000)::text, 4, '0'), (ARRAY['CEO','CTO','Engineer','Buyer','Analyst'])[g % 5 + 1],
        md5(:'org' || 'company' || (g % greatest(:contacts / 10, 1) + 1))::uuid,
        CASE WHEN :custom = 1 THEN jsonb_build_object('tier', (ARRAY['gold','silver','bronze'])[g % 3 + 1], 'score', (g * 7919) % 1000)
             ELSE '{}' END,
+       CASE WHEN :custom = 1 THEN ((g * 7919) % 1000)::float8 END,
        CASE WHEN g % 10 = 0 THEN ARRAY['vip'] ELSE '{}' END,
        now() - g * interval '1 second', now() - g * interval '1 second'
 FROM seed_names n, generate_series(1, :contacts) g;

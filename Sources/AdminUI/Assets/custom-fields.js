@@ -8,7 +8,7 @@ import { Alert, Empty, Field, isAdmin, useAction, useCollection, useId } from ".
 
 const types = ["text", "longText", "number", "integer", "boolean", "date", "datetime", "email", "url", "phone", "select", "multiSelect", "currency"];
 const entityNames = { contacts: "Contacts", companies: "Companies", deals: "Deals", activities: "Activities" };
-const blank = { key: "", label: "", type: "text", required: false, options: "", defaultValue: "", expression: "", message: "", formula: "" };
+const blank = { key: "", label: "", type: "text", required: false, indexed: false, options: "", defaultValue: "", expression: "", message: "", formula: "" };
 
 /** A default as text, the way it is typed: lists with `;`, money as `12.50 EUR` (the CSV form). */
 function defaultText(value, type) {
@@ -43,6 +43,7 @@ function DefinitionForm({ entity, editing, onDone }) {
   const set = (key) => (value) => setForm({ ...form, [key]: value });
   const typeId = useId("type");
   const requiredId = useId("required");
+  const indexedId = useId("indexed");
   const selectType = form.type === "select" || form.type === "multiSelect";
   const heading = useRef(null);
   // "Edit" brings the form into view with the focus on it (keyboard and small screens).
@@ -54,7 +55,7 @@ function DefinitionForm({ entity, editing, onDone }) {
     event.preventDefault();
     setProblem(null);
     const body = {
-      label: form.label.trim() || form.key, type: form.type, required: form.required,
+      label: form.label.trim() || form.key, type: form.type, required: form.required, indexed: form.indexed,
       options: selectType ? form.options.split("\n").map((o) => o.trim()).filter(Boolean) : null,
       defaultValue: defaultValue(form.defaultValue, form.type),
       validation: form.expression.trim() ? { expression: form.expression, message: form.message.trim() || "is invalid" } : null,
@@ -92,6 +93,10 @@ function DefinitionForm({ entity, editing, onDone }) {
       <${Field} label="Default" name="defaultValue" value=${form.defaultValue} onInput=${set("defaultValue")} problem=${problem} />
       <div class="field checkbox"><input id=${requiredId} type="checkbox" checked=${form.required} onChange=${(e) => set("required")(e.target.checked)} />
         <label for=${requiredId}>Required</label></div>
+      <div class="field checkbox"><input id=${indexedId} type="checkbox" checked=${form.indexed} aria-describedby=${`${indexedId}-hint`}
+          onChange=${(e) => set("indexed")(e.target.checked)} />
+        <label for=${indexedId}>Indexed</label>
+        <p class="detail" id=${`${indexedId}-hint`}>Lists can sort by an indexed field and filter it by range. One number, one text and one date field per entity; not for yes/no, multi-select or long text.</p></div>
       <${Field} label="Validation" name="validation.expression" value=${form.expression} onInput=${set("expression")} problem=${problem} />
       <${Field} label="Validation message" name="validation.message" value=${form.message} onInput=${set("message")} problem=${problem} />
       <${Field} label="Formula" name="formula" value=${form.formula} onInput=${set("formula")} problem=${problem} />
@@ -131,7 +136,7 @@ export function CustomFields({ me, plugins }) {
           <thead><tr><th scope="col">Label</th><th scope="col">Key</th><th scope="col">Type</th><th scope="col">Rules</th>${admin && html`<th scope="col"><span class="visually-hidden">Actions</span></th>`}</tr></thead>
           <tbody>${definitions.data.map((d) => html`
             <tr><td>${d.label}</td><td><code>custom.${d.key}</code></td><td>${d.type}</td>
-              <td>${[d.required && "required", d.options && `options: ${d.options.join(", ")}`, d.defaultValue !== null && d.defaultValue !== undefined && `default ${defaultText(d.defaultValue, d.type)}`,
+              <td>${[d.required && "required", d.indexed && "indexed", d.options && `options: ${d.options.join(", ")}`, d.defaultValue !== null && d.defaultValue !== undefined && `default ${defaultText(d.defaultValue, d.type)}`,
                 d.validation && `valid when ${d.validation.expression}`, d.formula && `= ${d.formula}`].filter(Boolean).join(" · ") || "—"}</td>
               ${admin && html`<td class="actions">
                 <button type="button" class="secondary" aria-label=${`Edit ${d.label}`} onClick=${() => setEditing(d)}>Edit</button>
