@@ -132,11 +132,17 @@ enum EntityDocs {
                     APIParameters.query("cursor", .string, "The `nextCursor` of the previous page."),
                     APIParameters.query(
                         "sort", .string(pattern: "^-?[A-Za-z.]+(,-?[A-Za-z.]+)*$", examples: ["-createdAt"]),
-                        "Comma-separated fields, `-` for descending (default `-createdAt`; `id` breaks ties)."),
+                        "Comma-separated fields, `-` for descending (default `-createdAt`; `id` breaks ties). A custom field sorts only when its definition is `indexed` (else 400)."),
                     APIParameters.query(
                         "q", .string(maxLength: 200),
-                        searchable.isEmpty ? "Text search." : "Case-insensitive text search over \(searchable.joined(separator: ", "))."),
-                    APIParameters.query("includeTotal", .boolean, "Adds `total`, the number of matching records."),
+                        searchable.isEmpty ? "Text search." : """
+                            Case-insensitive text search over \(searchable.joined(separator: ", ")): every word (split on spaces) \
+                            must start a word of the record (`harfo` finds Harford, `bob@exa` an email, `example.com` a domain); \
+                            words of one or two characters match anywhere.
+                            """),
+                    APIParameters.query(
+                        "includeTotal", .boolean,
+                        "Adds `total`, the number of matching records: a count of every match, so its cost grows with the matches (not a page)."),
                     .query(
                         name: "filter", required: false,
                         schemaOrContent: .schema(.init(APISchema.ref("\(name)Filter"), style: .deepObject, explode: true)),

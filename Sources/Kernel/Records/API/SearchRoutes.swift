@@ -15,7 +15,11 @@ struct SearchRoutes {
         let routes = routes.tagged("search")
         routes.get("/search", requires: .recordsRead, doc: APIOperation(
             "search", "Search records of every type",
-            description: "Case-insensitive text search across the entities of the organization's enabled plugins, best match first.",
+            description: """
+                Case-insensitive text search across the entities of the organization's enabled plugins, best match first. \
+                Every word must start a word of the record; when fewer than `limit` records match so, words of four or more \
+                letters may also match with up to two edits. `rank` is above 0.5 for exact matches, below for the others.
+                """,
             response: APISchema.list(of: APISchema.ref("SearchResult")),
             parameters: [
                 APIParameters.query(
