@@ -35,9 +35,9 @@ SELECT :'org', gen_random_uuid(), n.first[g % 60 + 1], n.last[(g / 7) % 300 + 1]
        lower(n.first[g % 60 + 1] || '.' || n.last[(g / 7) % 300 + 1]) || g || '@mail' || (g % 2000) || '.example',
        '+1 555 ' || lpad((g % 10000)::text, 4, '0'), (ARRAY['CEO','CTO','Engineer','Buyer','Analyst'])[g % 5 + 1],
        md5(:'org' || 'company' || (g % greatest(:contacts / 10, 1) + 1))::uuid,
-       CASE WHEN :custom = 1 THEN jsonb_build_object('tier', (ARRAY['gold','silver','bronze'])[g % 3 + 1], 'score', (g * 7919) % 1000)
+       CASE WHEN :custom = 1 THEN jsonb_build_object('tier', (ARRAY['gold','silver','bronze'])[g % 3 + 1], 'score', (g::bigint * 7919) % 1000)
             ELSE '{}' END,
-       CASE WHEN :custom = 1 THEN ((g * 7919) % 1000)::float8 END,
+       CASE WHEN :custom = 1 THEN ((g::bigint * 7919) % 1000)::float8 END,
        CASE WHEN g % 10 = 0 THEN ARRAY['vip'] ELSE '{}' END,
        now() - g * interval '1 second', now() - g * interval '1 second'
 FROM seed_names n, generate_series(1, :contacts) g;

@@ -42,6 +42,8 @@ public struct RecordQuery: Sendable {
     var cursorToken: String?
     var cursor: [JSONValue]?
     var text: String?
+    /// The word of `text` whose matches a page is read from (`SearchTerms.driver`), if any.
+    var searchDriver: String?
     var includeTotal = false
 
     static func member(_ name: String, in schema: EntitySchema, custom: [CustomFieldDefinition] = []) -> Member? {
@@ -158,7 +160,7 @@ public struct RecordQuery: Sendable {
     // MARK: SQL
 
     /// `WHERE` conditions (after the tenant's) for the filters and `q` on rows `t` of `table`.
-    func conditions(_ builder: inout SQLBuilder, table: String) -> [String] {
+    func conditions(_ builder: inout SQLBuilder, table: String, org: String) -> [String] {
         var conditions: [String] = []
         for filter in filters {
             let column = filter.member.sql
@@ -180,7 +182,11 @@ public struct RecordQuery: Sendable {
             conditions.append(type.filterSQL(column, op: filter.op, values: filter.values, builder: &builder))
         }
         if let text {
-            conditions += SearchTerms.words(text).map { SearchTerms.condition($0, table: table, builder: &builder) }
+            conditions += SearchTerms.words(text).map { word in
+                word == searchDriver
+                    ? SearchTerms.driven(word, table: table, org: org, builder: &builder)
+                    : SearchTerms.condition(word, table: table, builder: &builder)
+            }
         }
         return conditions
     }

@@ -40,7 +40,7 @@ struct RecordSearch {
 
     private func results(_ builder: SQLBuilder, on connection: PostgresConnection, logger: Logger) async throws -> [(id: String, json: String)] {
         var found: [(id: String, json: String)] = []
-        for try await (id, json) in try await builder.run(on: connection, logger: logger).decode((String, String).self) {
+        for try await (id, json) in try await builder.run(on: connection, logger: logger, prepared: false).decode((String, String).self) {
             found.append((id, json))
         }
         return found
@@ -79,7 +79,7 @@ struct RecordSearch {
         let text = builder.bind(query)
         let word = "lower(\(builder.bind(driving)))"
         let start = "left(\(word), 2)"
-        let end = "\(start) || U&'\\+10FFFF'"
+        let end = "crm_prefix_end(\(start))"
         var nearTerms: [String] = []
         let parts = schemas.enumerated().map { index, schema in
             let near = "near_\(index)"

@@ -6,15 +6,18 @@ extension RecordStore {
     public func list(_ schema: EntitySchema, query: RecordQuery, principal: Principal) async throws -> String {
         var query = query
         if let token = query.cursorToken { query.cursor = try cursors.open(token, for: query, entity: schema.name) }
-        let (builder, countBuilder) = pageSQL(schema, query, principal, limit: query.limit + 1)
 
         // The connection goes back to the pool before the page is written.
-        let (rows, total) = try await database.withScope(principal.scope) { connection -> ([PostgresRow], Int?) in
+        let (rows, total) = try await database.withScope(principal.scope) { [query] connection -> ([PostgresRow], Int?) in
+            var query = query
+            try await planSearch(&query, schema, principal, on: connection)
+            let (builder, countBuilder) = pageSQL(schema, query, principal, limit: query.limit + 1)
             var rows: [PostgresRow] = []
-            for try await row in try await builder.run(on: connection, logger: logger) { rows.append(row) }
+            let prepared = query.text == nil
+            for try await row in try await builder.run(on: connection, logger: logger, prepared: prepared) { rows.append(row) }
             guard query.includeTotal else { return (rows, nil) }
             var total = 0
-            for try await row in try await countBuilder.run(on: connection, logger: logger) { total = try row.decode(Int.self) }
+            for try await row in try await countBuilder.run(on: connection, logger: logger, prepared: prepared) { total = try row.decode(Int.self) }
             return (rows, total)
         }
         // One row more than the page was asked for: there is a next page.
@@ -44,7 +47,7 @@ extension RecordStore {
     private func pageSQL(_ schema: EntitySchema, _ query: RecordQuery, _ principal: Principal, limit: Int) -> (SQLBuilder, SQLBuilder) {
         var builder = SQLBuilder()
         let org = builder.bind(principal.organizationID.text, as: "uuid")
-        var conditions = ["t.org_id = \(org)", "t.deleted_at IS NULL"] + query.conditions(&builder, table: schema.table)
+        var conditions = ["t.org_id = \(org)", "t.deleted_at IS NULL"] + query.conditions(&builder, table: schema.table, org: org)
         var countBuilder = builder
         let countConditions = conditions
         if let after = query.cursorCondition(&builder) { conditions.append(after) }
@@ -69,11 +72,12 @@ extension RecordStore {
         try await write(csv.header)
         var query = query
         query.cursor = nil
+        try await database.withScope(principal.scope) { connection in try await planSearch(&query, schema, principal, on: connection) }
         while true {
             let (builder, _) = pageSQL(schema, query, principal, limit: batchSize)
             let rows = try await database.withScope(principal.scope) { connection -> [PostgresRow] in
                 var rows: [PostgresRow] = []
-                for try await row in try await builder.run(on: connection, logger: logger) { rows.append(row) }
+                for try await row in try await builder.run(on: connection, logger: logger, prepared: query.text == nil) { rows.append(row) }
                 return rows
             }
             var chunk = ""
@@ -90,6 +94,13 @@ extension RecordStore {
             else { return }
             query.cursor = values
         }
+    }
+
+    /// Picks the word of `q` a page is read from (`SearchTerms.driver`).
+    private func planSearch(_ query: inout RecordQuery, _ schema: EntitySchema, _ principal: Principal, on connection: PostgresConnection) async throws {
+        guard let text = query.text else { return }
+        query.searchDriver = try await SearchTerms.driver(
+            text, table: schema.table, organizationID: principal.organizationID.text, on: connection, logger: logger)
     }
 
     /// The cursor after `row`: a JSON array of its sort values and id (the cells after the

@@ -24,8 +24,12 @@ public struct SQLBuilder {
 
     /// Runs the statement as a named prepared statement (`PreparedSQL`): for the statements
     /// every request repeats, whose text depends only on the schema and the query's shape.
-    func run(on connection: PostgresConnection, logger: Logger) async throws -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow> {
-        try await PreparedSQL.execute(sql, texts, on: connection, logger: logger)
+    ///
+    /// `prepared: false` runs it unnamed, planned for its values each time: for text search,
+    /// whose plan depends on how common each word is (a generic plan cannot know).
+    func run(on connection: PostgresConnection, logger: Logger, prepared: Bool = true) async throws -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow> {
+        guard prepared else { return try await connection.query(query, logger: logger).map { $0 } }
+        return try await PreparedSQL.execute(sql, texts, on: connection, logger: logger)
     }
 
     /// A PostgreSQL array literal (`{"a","b"}`) of texts, quoted safely.

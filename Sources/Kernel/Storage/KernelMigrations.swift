@@ -373,7 +373,7 @@ public enum KernelMigrations {
             record_id uuid NOT NULL,
             PRIMARY KEY (org_id, entity, word, term, record_id)
         );
-        CREATE INDEX search_terms_record ON search_terms (org_id, entity, record_id);
+        CREATE INDEX search_terms_record ON search_terms (org_id, entity, record_id, word, term);
         \(tenantIsolation("search_terms"))
 
         CREATE FUNCTION crm_search_terms(search_text text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -384,6 +384,15 @@ public enum KernelMigrations {
                     UNION ALL SELECT m[1] FROM regexp_matches(left(search_text, 10000), '@([^\\s@]+)', 'g') m
                 ) parts WHERE part <> '' LIMIT 1000
             ) bounded
+        $$;
+
+        -- The least text above every text that starts with `prefix` (COLLATE "C": code point order):
+        -- its last character plus one. The planner estimates a range [p, crm_prefix_end(p)) from its
+        -- statistics; [p, p || U+10FFFF) looked empty to it and made it drive a join from a common word.
+        CREATE FUNCTION crm_prefix_end(prefix text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT CASE WHEN prefix = '' OR ascii(right(prefix, 1)) BETWEEN 55295 AND 57343 OR ascii(right(prefix, 1)) >= 1114111
+                        THEN prefix || U&'\\+10FFFF'
+                        ELSE left(prefix, -1) || chr(ascii(right(prefix, 1)) + 1) END COLLATE "C"
         $$;
 
         CREATE FUNCTION crm_insert_search_terms() RETURNS trigger LANGUAGE plpgsql AS $$
