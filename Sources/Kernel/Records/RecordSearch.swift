@@ -72,7 +72,8 @@ struct RecordSearch {
         return finish(builder, parts)
     }
 
-    /// Records whose terms are within two edits of the driving word (every other word as typed).
+    /// Records with a word within two edits of the driving word, and every other word as typed
+    /// or, for words of four or more letters, within two edits too.
     private func typoStatement(_ words: [String], driving: String) -> SQLBuilder {
         var builder = SQLBuilder()
         let org = builder.bind(organizationID, as: "uuid")
