@@ -42,8 +42,8 @@ public struct RecordQuery: Sendable {
     var cursorToken: String?
     var cursor: [JSONValue]?
     var text: String?
-    /// The word of `text` whose matches a page is read from (`SearchTerms.driver`), if any.
-    var searchDriver: String?
+    /// The words of `text` whose matches a page is read from (`SearchTerms.drivers`), if any.
+    var searchDrivers: [String] = []
     var includeTotal = false
 
     static func member(_ name: String, in schema: EntitySchema, custom: [CustomFieldDefinition] = []) -> Member? {
@@ -182,10 +182,9 @@ public struct RecordQuery: Sendable {
             conditions.append(type.filterSQL(column, op: filter.op, values: filter.values, builder: &builder))
         }
         if let text {
-            conditions += SearchTerms.words(text).map { word in
-                word == searchDriver
-                    ? SearchTerms.driven(word, table: table, org: org, builder: &builder)
-                    : SearchTerms.condition(word, table: table, builder: &builder)
+            if !searchDrivers.isEmpty { conditions.append(SearchTerms.driven(searchDrivers, table: table, org: org, builder: &builder)) }
+            conditions += SearchTerms.words(text).filter { !searchDrivers.contains($0) }.map {
+                SearchTerms.condition($0, table: table, builder: &builder)
             }
         }
         return conditions

@@ -16,8 +16,8 @@ import PostgresNIO
 ///    Those records rank below every exact match (0.5 + similarity / 2), by fewest edits.
 /// A query of only one- and two-character words reads the newest records' text instead.
 struct RecordSearch {
-    static let candidateScan = 1_000
-    static let rankedPerEntity = 200
+    static let candidateScan = 500
+    static let rankedPerEntity = 100
     static let typoTermScan = 500
 
     let schemas: [EntitySchema]

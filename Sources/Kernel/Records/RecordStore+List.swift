@@ -96,10 +96,10 @@ extension RecordStore {
         }
     }
 
-    /// Picks the word of `q` a page is read from (`SearchTerms.driver`).
+    /// Picks the words of `q` a page is read from (`SearchTerms.drivers`).
     private func planSearch(_ query: inout RecordQuery, _ schema: EntitySchema, _ principal: Principal, on connection: PostgresConnection) async throws {
         guard let text = query.text else { return }
-        query.searchDriver = try await SearchTerms.driver(
+        query.searchDrivers = try await SearchTerms.drivers(
             text, table: schema.table, organizationID: principal.organizationID.text, on: connection, logger: logger)
     }
 

@@ -51,42 +51,49 @@ enum SearchTerms {
         (wordsOnly ? "\(alias).word AND " : "") + "length(\(alias).term) >= length(\(word)) - 1 AND levenshtein_less_equal(left(\(alias).term, length(\(word))), \(word), 2) <= 2"
     }
 
-    /// Matches beyond this many make a word too common to drive a list (`driver`).
-    static let drivingLimit = 5_000
+    /// A page is read from the ids of the words that match (`drivers`) only when one of them
+    /// has at most this many terms: beyond, walking the list's order finds a page sooner.
+    static let drivingLimit = 20_000
+    /// Words with at most this many terms join the intersection that drives the page; the
+    /// others are checked record by record.
+    static let intersectingLimit = 50_000
 
-    /// The word of a list's `q` whose matches should be read first: the rarest indexed word, if
-    /// it matches at most `drivingLimit` records. Then the page is read by those records' ids
-    /// (`driven`) — a few thousand key lookups — rather than by walking the list's order and
-    /// testing each record, which for a rare word would read most of the organization. Without
-    /// a driver (only common words), walking the order finds a page soon. The limit is where the
-    /// two cost the same at a million records (~5 µs a lookup or a check: 5,000 lookups, or a
-    /// walk of 25 × 1,000,000 / 5,000 records). Counting, capped, is one index range per word:
-    /// PostgreSQL's own estimate of a prefix range over the terms was 1 row for 16,667, and it
-    /// drove the join from the commonest word.
-    static func driver(_ text: String, table: String, organizationID: String, on connection: PostgresConnection, logger: Logger) async throws -> String? {
-        var best: (word: String, count: Int)?
+    /// The words of a list's `q` whose matches are read first, if any. The page is then read by
+    /// the ids that all of them match (`driven`: their terms' record ids intersected, then key
+    /// lookups), rather than by walking the list's order and testing each record, which for a
+    /// rare word — or two common words that rarely meet, `mary harford` — would read most of
+    /// the organization. Without drivers (every word is common), walking the order finds a page
+    /// soon. Counts, capped, are one index range per word; PostgreSQL's own estimate of a prefix
+    /// range over the terms was 1 row for 16,667, and it drove the join from the commonest word.
+    ///
+    /// `drivingLimit` is about where the two ways cost the same at a million records (~5 µs a
+    /// key lookup, ~12 µs a record walked and checked).
+    static func drivers(_ text: String, table: String, organizationID: String, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        var counted: [(word: String, count: Int)] = []
         for word in words(text) where isIndexed(word) {
             var builder = SQLBuilder()
             let org = builder.bind(organizationID, as: "uuid")
             builder.append("""
                 SELECT count(*) FROM (SELECT 1 FROM search_terms s WHERE s.org_id = \(org) AND s.entity = '\(table)'
-                AND \(prefixMatch("s", builder.bind(word))) LIMIT \(drivingLimit + 1)) matches
+                AND \(prefixMatch("s", builder.bind(word))) LIMIT \(intersectingLimit + 1)) matches
                 """)
-            for try await count in try await builder.run(on: connection, logger: logger).decode(Int.self)
-            where count <= drivingLimit && count < (best?.count ?? .max) {
-                best = (word, count)
+            for try await count in try await builder.run(on: connection, logger: logger).decode(Int.self) {
+                counted.append((word, count))
             }
         }
-        return best?.word
+        guard let rarest = counted.map(\.count).min(), rarest <= drivingLimit else { return [] }
+        return counted.filter { $0.count <= intersectingLimit }.map(\.word)
     }
 
-    /// The condition on row `t` of `table` for the driving word: its ids, gathered once
-    /// (an uncorrelated subquery), looked up by the primary key.
-    static func driven(_ word: String, table: String, org: String, builder: inout SQLBuilder) -> String {
-        """
-        t.id = ANY (ARRAY(SELECT DISTINCT s.record_id FROM search_terms s WHERE s.org_id = \(org) AND s.entity = '\(table)' \
-        AND \(prefixMatch("s", builder.bind(word)))))
-        """
+    /// The condition on row `t` of `table` for the driving words: the ids they all match,
+    /// gathered once (an uncorrelated subquery), looked up by the primary key.
+    static func driven(_ words: [String], table: String, org: String, builder: inout SQLBuilder) -> String {
+        let sets = words.map { word in
+            "SELECT s.record_id FROM search_terms s WHERE s.org_id = \(org) AND s.entity = '\(table)' AND \(prefixMatch("s", builder.bind(word)))"
+        }
+        // INTERSECT (like UNION) returns distinct ids; one set alone is made distinct too.
+        let ids = sets.count == 1 ? "SELECT DISTINCT record_id FROM (\(sets[0])) one" : sets.joined(separator: " INTERSECT ")
+        return "t.id = ANY (ARRAY(\(ids)))"
     }
 
     /// The condition on row `t` of `table` for one word of `q`.
