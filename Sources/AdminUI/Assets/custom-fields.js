@@ -95,8 +95,8 @@ function DefinitionForm({ entity, editing, onDone }) {
         <label for=${requiredId}>Required</label></div>
       <div class="field checkbox"><input id=${indexedId} type="checkbox" checked=${form.indexed} aria-describedby=${`${indexedId}-hint`}
           onChange=${(e) => set("indexed")(e.target.checked)} />
-        <label for=${indexedId}>Indexed</label>
-        <p class="detail" id=${`${indexedId}-hint`}>Lists can sort by an indexed field and filter it by range. One number, one text and one date field per entity; not for yes/no, multi-select or long text.</p></div>
+        <label for=${indexedId}>Indexed</label></div>
+      <p class="detail" id=${`${indexedId}-hint`}>Lists can sort by an indexed field and filter it by range. One number, one text and one date field per entity; not for yes/no, multi-select or long text.</p>
       <${Field} label="Validation" name="validation.expression" value=${form.expression} onInput=${set("expression")} problem=${problem} />
       <${Field} label="Validation message" name="validation.message" value=${form.message} onInput=${set("message")} problem=${problem} />
       <${Field} label="Formula" name="formula" value=${form.formula} onInput=${set("formula")} problem=${problem} />
