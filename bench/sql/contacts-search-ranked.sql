@@ -1,4 +1,4 @@
--- The query GET /api/v1/search?q=lovelace1&types=contacts&limit=20 actually runs: every match ranked by
+-- What GET /api/v1/search?q=lovelace1&types=contacts&limit=20 ran before issue 20: every match ranked by
 -- trigram similarity, best 20 as JSON. Reported under the table, for reference.
 SELECT json_build_object('type', type, 'id', id, 'title', title, 'snippet', snippet, 'rank', round(rank::numeric, 4))::text
 FROM (
