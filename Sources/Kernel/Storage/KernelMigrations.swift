@@ -387,8 +387,8 @@ public enum KernelMigrations {
         $$;
 
         -- The least text above every text that starts with `prefix` (COLLATE "C": code point order):
-        -- its last character plus one. The planner estimates a range [p, crm_prefix_end(p)) from its
-        -- statistics; [p, p || U+10FFFF) looked empty to it and made it drive a join from a common word.
+        -- its last character plus one, so [p, crm_prefix_end(p)) is "starts with p" as one index range.
+        -- (The planner's estimates of such ranges are poor either way: SearchTerms.drivers counts.)
         CREATE FUNCTION crm_prefix_end(prefix text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             SELECT CASE WHEN prefix = '' OR ascii(right(prefix, 1)) BETWEEN 55295 AND 57343 OR ascii(right(prefix, 1)) >= 1114111
                         THEN prefix || U&'\\+10FFFF'
