@@ -151,23 +151,20 @@ import TestSupport
         // As the server's role, under row-level security: the range and the sort read the index.
         let database = try await SharedServer.shared.database()
         let organizationID = s.organizationID
-        let plan = try await database.withApp { client in
-            try await client.withConnection { connection in
-                try await connection.query("SELECT set_config('app.org_id', \(organizationID), false)", logger: TestDatabase.logger)
-                // With so few rows any plan is cheap: rule out the others, to see whether RLS lets
-                // the range be a condition of the index scan (not a filter after the policy).
-                for setting in ["enable_seqscan", "enable_sort", "enable_bitmapscan"] {
-                    try await connection.query("SET \(unescaped: setting) = off", logger: TestDatabase.logger)
-                }
-                let rows = try await connection.query(
-                    """
-                    EXPLAIN SELECT id FROM contacts t WHERE t.org_id = \(organizationID)::uuid AND t.deleted_at IS NULL
-                    AND t.sort_number > 9::double precision ORDER BY t.sort_number, t.id LIMIT 25
-                    """, logger: TestDatabase.logger)
-                var lines: [String] = []
-                for try await line in rows.decode(String.self) { lines.append(line) }
-                return lines.joined(separator: "\n")
+        let plan = try await database.withAppTenant(organizationID) { connection in
+            // With so few rows any plan is cheap: rule out the others, to see whether RLS lets
+            // the range be a condition of the index scan (not a filter after the policy).
+            for setting in ["enable_seqscan", "enable_sort", "enable_bitmapscan"] {
+                try await connection.query("SET \(unescaped: setting) = off", logger: TestDatabase.logger)
             }
+            let rows = try await connection.query(
+                """
+                EXPLAIN SELECT id FROM contacts t WHERE t.org_id = \(organizationID)::uuid AND t.deleted_at IS NULL
+                AND t.sort_number > 9::double precision ORDER BY t.sort_number, t.id LIMIT 25
+                """, logger: TestDatabase.logger)
+            var lines: [String] = []
+            for try await line in rows.decode(String.self) { lines.append(line) }
+            return lines.joined(separator: "\n")
         }
         #expect(plan.contains("contacts_slot_number") && plan.contains("sort_number > "), "\(plan)")
         #expect(!plan.contains("Filter: (sort_number"), "\(plan)")

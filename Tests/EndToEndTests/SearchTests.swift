@@ -102,14 +102,11 @@ import TestSupport
         #expect(titles(try await a.get("/search?q=hartley")).isEmpty)
         // In the database, as the server's role: a tenant's setting shows its own terms only.
         let database = try await SharedServer.shared.database()
-        try await database.withApp { client in
-            try await client.withConnection { connection in
-                try await connection.query("SELECT set_config('app.org_id', \(b.organizationID), false)", logger: TestDatabase.logger)
-                let rows = try await connection.query("SELECT DISTINCT org_id::text FROM search_terms", logger: TestDatabase.logger)
-                var orgs: [String] = []
-                for try await org in rows.decode(String.self) { orgs.append(org) }
-                #expect(orgs == [b.organizationID])
-            }
+        try await database.withAppTenant(b.organizationID) { connection in
+            let rows = try await connection.query("SELECT DISTINCT org_id::text FROM search_terms", logger: TestDatabase.logger)
+            var orgs: [String] = []
+            for try await org in rows.decode(String.self) { orgs.append(org) }
+            #expect(orgs == [b.organizationID])
         }
     }
 

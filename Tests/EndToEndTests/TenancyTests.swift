@@ -269,19 +269,16 @@ import TestSupport
         let server = try await SharedServer.shared.server()
         let a = try await Session.register(on: server)
         _ = try await Session.register(on: server)
-        try await database.withApp { client in
-            try await client.withConnection { connection in
-                try await connection.query("SELECT set_config('app.org_id', \(a.organizationID), false)", logger: TestDatabase.logger)
-                let rows = try await connection.query("SELECT DISTINCT org_id::text FROM tenant_plugins", logger: TestDatabase.logger)
-                var orgs: [String] = []
-                for try await org in rows.decode(String.self) { orgs.append(org) }
-                #expect(orgs == [a.organizationID])
-                // Writing another tenant's row is refused by the policy's WITH CHECK.
-                await #expect(throws: (any Error).self) {
-                    try await connection.query(
-                        "INSERT INTO tenant_plugins (org_id, plugin_id, enabled) VALUES (gen_random_uuid(), 'x', true)",
-                        logger: TestDatabase.logger)
-                }
+        try await database.withAppTenant(a.organizationID) { connection in
+            let rows = try await connection.query("SELECT DISTINCT org_id::text FROM tenant_plugins", logger: TestDatabase.logger)
+            var orgs: [String] = []
+            for try await org in rows.decode(String.self) { orgs.append(org) }
+            #expect(orgs == [a.organizationID])
+            // Writing another tenant's row is refused by the policy's WITH CHECK.
+            await #expect(throws: (any Error).self) {
+                try await connection.query(
+                    "INSERT INTO tenant_plugins (org_id, plugin_id, enabled) VALUES (gen_random_uuid(), 'x', true)",
+                    logger: TestDatabase.logger)
             }
         }
     }

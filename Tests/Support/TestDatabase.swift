@@ -70,6 +70,20 @@ public struct TestDatabase: Sendable {
     public func withApp<T: Sendable>(_ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
         try await Self.withClient(appURL, body)
     }
+
+    /// One connection as the server's role acting for organization `organizationID` (the
+    /// setting row-level security reads), as the server's requests do.
+    @discardableResult
+    public func withAppTenant<T: Sendable>(
+        _ organizationID: String, _ body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withApp { client in
+            try await client.withConnection { connection in
+                try await connection.query("SELECT set_config('app.org_id', \(organizationID), false)", logger: Self.logger)
+                return try await body(connection)
+            }
+        }
+    }
 }
 
 public struct TestSetupError: Error, CustomStringConvertible {
