@@ -22,7 +22,6 @@ public struct RecordQuery: Sendable {
         var sortSQLType: String { slot?.sqlType ?? type.sqlType }
     }
 
-
     struct Filter: Sendable {
         let member: Member
         let op: FilterOperator
@@ -45,6 +44,10 @@ public struct RecordQuery: Sendable {
     /// The words of `text` whose matches a page is read from (`SearchTerms.drivers`), if any.
     var searchDrivers: [String] = []
     var includeTotal = false
+
+    /// Whether its statements may be kept prepared (one plan for all values): not a text search,
+    /// whose best plan depends on how common each word is.
+    var preparable: Bool { text == nil }
 
     static func member(_ name: String, in schema: EntitySchema, custom: [CustomFieldDefinition] = []) -> Member? {
         if name.hasPrefix("custom.") {
@@ -154,7 +157,7 @@ public struct RecordQuery: Sendable {
         }
         return .badQuery(
             "cannot \(what) '\(name)': it is not indexed. Set \"indexed\": true on its definition (PATCH /custom-fields/{id}); "
-                + "an entity has at most one indexed number, one text and one date custom field")
+                + SortSlot.limitText)
     }
 
     // MARK: SQL

@@ -13,11 +13,12 @@ extension RecordStore {
             try await planSearch(&query, schema, principal, on: connection)
             let (builder, countBuilder) = pageSQL(schema, query, principal, limit: query.limit + 1)
             var rows: [PostgresRow] = []
-            let prepared = query.text == nil
-            for try await row in try await builder.run(on: connection, logger: logger, prepared: prepared) { rows.append(row) }
+            for try await row in try await builder.run(on: connection, logger: logger, prepared: query.preparable) { rows.append(row) }
             guard query.includeTotal else { return (rows, nil) }
             var total = 0
-            for try await row in try await countBuilder.run(on: connection, logger: logger, prepared: prepared) { total = try row.decode(Int.self) }
+            for try await row in try await countBuilder.run(on: connection, logger: logger, prepared: query.preparable) {
+                total = try row.decode(Int.self)
+            }
             return (rows, total)
         }
         // One row more than the page was asked for: there is a next page.
@@ -77,7 +78,7 @@ extension RecordStore {
             let (builder, _) = pageSQL(schema, query, principal, limit: batchSize)
             let rows = try await database.withScope(principal.scope) { connection -> [PostgresRow] in
                 var rows: [PostgresRow] = []
-                for try await row in try await builder.run(on: connection, logger: logger, prepared: query.text == nil) { rows.append(row) }
+                for try await row in try await builder.run(on: connection, logger: logger, prepared: query.preparable) { rows.append(row) }
                 return rows
             }
             var chunk = ""

@@ -69,17 +69,21 @@ enum SearchTerms {
     /// `drivingLimit` is about where the two ways cost the same at a million records (~5 µs a
     /// key lookup, ~12 µs a record walked and checked).
     static func drivers(_ text: String, table: String, organizationID: String, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        let indexed = words(text).filter(isIndexed)
+        guard !indexed.isEmpty else { return [] }
+        // One statement: every word's count, in order, in one array.
+        var builder = SQLBuilder()
+        let org = builder.bind(organizationID, as: "uuid")
+        let counts = indexed.map { word in
+            """
+            (SELECT count(*) FROM (SELECT 1 FROM search_terms s WHERE s.org_id = \(org) AND s.entity = '\(table)'
+             AND \(prefixMatch("s", builder.bind(word))) LIMIT \(intersectingLimit + 1)) matches)
+            """
+        }
+        builder.append("SELECT ARRAY[\(counts.joined(separator: ", "))]")
         var counted: [(word: String, count: Int)] = []
-        for word in words(text) where isIndexed(word) {
-            var builder = SQLBuilder()
-            let org = builder.bind(organizationID, as: "uuid")
-            builder.append("""
-                SELECT count(*) FROM (SELECT 1 FROM search_terms s WHERE s.org_id = \(org) AND s.entity = '\(table)'
-                AND \(prefixMatch("s", builder.bind(word))) LIMIT \(intersectingLimit + 1)) matches
-                """)
-            for try await count in try await builder.run(on: connection, logger: logger).decode(Int.self) {
-                counted.append((word, count))
-            }
+        for try await row in try await builder.run(on: connection, logger: logger).decode([Int].self) {
+            counted = Array(zip(indexed, row))
         }
         guard let rarest = counted.map(\.count).min(), rarest <= drivingLimit else { return [] }
         return counted.filter { $0.count <= intersectingLimit }.map(\.word)

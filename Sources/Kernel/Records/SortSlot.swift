@@ -32,6 +32,9 @@ public enum SortSlot: String, Sendable, CaseIterable {
         }
     }
 
+    /// The bound, as errors say it.
+    public static let limitText = "an entity has at most one indexed number, one text and one date custom field"
+
     /// Text values are indexed by their first 200 characters (a B-tree entry has a size limit),
     /// so text sorts by those; text has no range filters.
     static let textLength = 200

@@ -29,15 +29,14 @@ struct CustomFieldRoutes {
         routes.post("/custom-fields", requires: Self.manage, doc: CustomFieldsDocs.create) { request, context, principal in
             let body = try await JSONBody.object(request, context: context)
             let definition = try await validate(body, existing: nil, principal: principal)
-            try await save(definition, principal: principal, creating: true)
+            try await save(definition, principal: principal, previous: nil)
             return try JSONResponse.make(.created, definition, headers: [.location: "/api/v1/custom-fields/\(definition.id)"])
         }
         routes.patch("/custom-fields/:id", requires: Self.manage, doc: CustomFieldsDocs.update) { request, context, principal in
             let current = try await find(try context.uuidParameter("id"), principal)
             let body = try await JSONBody.object(request, context: context)
             let definition = try await validate(body, existing: current, principal: principal)
-            let converting = definition.type != current.type || definition.options != current.options
-            try await save(definition, principal: principal, creating: false, previous: current, converting: converting)
+            try await save(definition, principal: principal, previous: current)
             return try JSONResponse.make(.ok, definition)
         }
         routes.delete("/custom-fields/:id", requires: Self.manage, doc: CustomFieldsDocs.delete) { _, context, principal in
@@ -151,12 +150,10 @@ struct CustomFieldRoutes {
         return definition
     }
 
-    /// Stores a new or changed definition; `convertingFrom`: a type or option change, whose
-    /// stored values are converted in the same transaction (or nothing changes).
-    func save(
-        _ definition: CustomFieldDefinition, principal: Principal, creating: Bool, previous: CustomFieldDefinition? = nil,
-        converting: Bool = false
-    ) async throws {
+    /// Stores a new definition (`previous` nil) or a changed one. A type or option change
+    /// converts the stored values in the same transaction (or nothing changes); a change of
+    /// `indexed` or of the type fills or clears the sort columns (`refillSortSlot`).
+    func save(_ definition: CustomFieldDefinition, principal: Principal, previous: CustomFieldDefinition?) async throws {
         let org = principal.organizationID
         let entityDefinitions = try await definitions.all(org).filter { $0.entity == definition.entity }
         let options = definition.options.map { JSONValue.array($0.map(JSONValue.string)).serialized() }
@@ -169,10 +166,23 @@ struct CustomFieldRoutes {
         {
             throw APIError.conflict(
                 "custom.\(taken.key) is already the indexed \(slot.rawValue) field of \(definition.entity): "
-                    + "an entity has at most one indexed number, one text and one date custom field (unindex it first)")
+                    + SortSlot.limitText + " (unindex it first)")
         }
         try await services.database.transaction(principal.scope) { connection in
-            if creating {
+            if let previous {
+                if definition.type != previous.type || definition.options != previous.options {
+                    let updated = entityDefinitions.map { $0.id == definition.id ? definition : $0 }
+                    try await convertValues(from: previous, to: definition, definitions: updated, principal, on: connection)
+                }
+                try await connection.query(
+                    """
+                    UPDATE custom_field_definitions SET label = \(definition.label), type = \(definition.type), required = \(definition.required),
+                        options = \(options)::jsonb, default_value = \(defaultValue)::jsonb, validation = \(validation)::jsonb,
+                        formula = \(definition.formula), indexed = \(definition.indexed), updated_at = now()
+                    WHERE org_id = \(org) AND id = \(UUID(text: definition.id))
+                    """, logger: logger)
+                try await refillSortSlot(from: previous, to: definition, org: org, on: connection)
+            } else {
                 let rows = try await connection.query(
                     "SELECT count(*) FROM custom_field_definitions WHERE org_id = \(org) AND entity = \(definition.entity)", logger: logger)
                 for try await count in rows.decode(Int.self) where count >= Self.maxPerEntity {
@@ -189,19 +199,6 @@ struct CustomFieldRoutes {
                 } catch where SQLState.isUniqueViolation(error) {
                     throw APIError.conflict("custom.\(definition.key) already exists on \(definition.entity)")
                 }
-            } else {
-                if let previous, converting {
-                    let updated = entityDefinitions.map { $0.id == definition.id ? definition : $0 }
-                    try await convertValues(from: previous, to: definition, definitions: updated, principal, on: connection)
-                }
-                try await connection.query(
-                    """
-                    UPDATE custom_field_definitions SET label = \(definition.label), type = \(definition.type), required = \(definition.required),
-                        options = \(options)::jsonb, default_value = \(defaultValue)::jsonb, validation = \(validation)::jsonb,
-                        formula = \(definition.formula), indexed = \(definition.indexed), updated_at = now()
-                    WHERE org_id = \(org) AND id = \(UUID(text: definition.id))
-                    """, logger: logger)
-                try await refillSortSlot(from: previous, to: definition, org: org, on: connection)
             }
             try await PluginStates.notifyChanged(org, on: connection, logger: logger)
         }
